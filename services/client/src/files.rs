@@ -1,0 +1,1 @@
+//! The FileStorageService's files API (list, get, download, delete).

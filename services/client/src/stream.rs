@@ -1,0 +1,1 @@
+//! The NotificationService's WebSocket stream (`since`, reconnect) and its REST API.
