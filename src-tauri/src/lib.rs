@@ -1,19 +1,95 @@
 //! LockBox desktop app: the Rust side of the window.
 //!
 //! Module map:
-//! - this file — [`run`] builds the Tauri application from `tauri.conf.json` (one window,
-//!   `main`, titled "LockBox") and runs it. The front end is `ui/dist`, always embedded in the
-//!   binary (tauri's `custom-protocol` feature), so no dev server is ever needed.
+//! - this file — [`run`]: plugins, managed state, tray, then the window from `tauri.conf.json`
+//!   (`main`, "LockBox"). The front end is `ui/dist`, always embedded (tauri's
+//!   `custom-protocol` feature), so no dev server is ever needed.
+//! - [`commands`] — what the window may invoke, one module per area, each with its own
+//!   serializable error enum.
+//! - [`bindings`] — the tauri-specta builder; `ui/src/bindings.ts` is generated from it.
+//! - [`inbox`] — the SQLite inbox cache (migrations, FTS5 search, read state).
+//! - [`settings`] — service URLs, toasts, do-not-disturb, language; the token file.
+//! - [`toast`] — toast texts in English and Dutch, and folding bursts into a summary.
+//! - [`session`] — the signed-in user, from the token.
+//! - [`tray`] — the tray icon and its unread count.
 //! - `capabilities/default.json` — what the `main` window may call: `core:default` only.
+
+pub mod bindings;
+pub mod commands;
+pub mod inbox;
+pub mod session;
+pub mod settings;
+pub mod toast;
+pub mod tray;
+
+use std::{
+    path::PathBuf,
+    sync::{Mutex, RwLock},
+};
+
+use tauri::Manager;
+
+use crate::{
+    commands::{inbox::InboxState, settings::SettingsState},
+    settings::{Settings, SettingsFile, TokenStore},
+};
 
 /// The compiled-in app context: config, embedded `ui/dist` assets, icons, capabilities.
 fn context() -> tauri::Context<tauri::Wry> {
     tauri::generate_context!()
 }
 
+/// Where the app keeps its data: `LOCKBOX_DESKTOP_DATA_DIR` (tests, several profiles), else
+/// the platform's app data dir.
+fn data_dir(app: &tauri::AppHandle) -> tauri::Result<PathBuf> {
+    match std::env::var_os("LOCKBOX_DESKTOP_DATA_DIR") {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => app.path().app_data_dir(),
+    }
+}
+
 /// Build the app and run it until its last window closes.
 pub fn run() -> Result<(), tauri::Error> {
-    tauri::Builder::default().run(context())
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let specta = bindings::builder();
+    tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(specta.invoke_handler())
+        .setup(move |app| {
+            specta.mount_events(app);
+            let handle = app.handle().clone();
+            let dir = data_dir(&handle)?;
+            std::fs::create_dir_all(&dir)?;
+
+            let tokens = TokenStore::new(&dir);
+            // The run command signs the app in as the local user.
+            if let Ok(token) = std::env::var("LOCKBOX_TOKEN") {
+                tokens.save(&token)?;
+            }
+            let user = tokens.load().as_deref().and_then(session::user_of);
+            let file = SettingsFile::new(&dir);
+            let settings = file.load(Settings::from_env_defaults()).unwrap_or_else(|error| {
+                tracing::warn!(%error, "using default settings");
+                Settings::from_env_defaults()
+            });
+            tracing::info!(data_dir = %dir.display(), user = user.as_deref().unwrap_or("(signed out)"), "LockBox starting");
+
+            let inbox = inbox::Inbox::open(&dir.join("inbox.sqlite3"), user.as_deref().unwrap_or(""))?;
+            let unread = inbox.unread_count()?;
+            app.manage(InboxState(Mutex::new(inbox)));
+            app.manage(SettingsState { current: RwLock::new(settings), file, tokens });
+            let tray = tray::install(&handle)?;
+            app.manage(tray);
+            tray::set_unread(&handle, unread);
+            Ok(())
+        })
+        .run(context())
 }
 
 #[cfg(test)]

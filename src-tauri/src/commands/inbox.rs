@@ -1,0 +1,63 @@
+//! Inbox commands: the list (paged, filtered, searched), unread count, read state.
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+use tauri::State;
+
+use crate::inbox::{Inbox, InboxError, InboxFilter, InboxPage};
+
+/// The managed inbox of the signed-in user.
+pub struct InboxState(pub Mutex<Inbox>);
+
+#[derive(Debug, thiserror::Error, Serialize, specta::Type)]
+#[serde(tag = "kind", content = "message", rename_all = "camelCase")]
+pub enum InboxCommandError {
+    #[error("the inbox could not be read: {0}. Restart LockBox; if it persists, remove the inbox file")]
+    Database(String),
+    #[error("the inbox is busy after an internal error; restart LockBox")]
+    Poisoned,
+}
+
+impl From<InboxError> for InboxCommandError {
+    fn from(e: InboxError) -> Self {
+        InboxCommandError::Database(e.to_string())
+    }
+}
+
+fn with_inbox<T>(state: &InboxState, f: impl FnOnce(&mut Inbox) -> Result<T, InboxError>) -> Result<T, InboxCommandError> {
+    let mut inbox = state.0.lock().map_err(|_| InboxCommandError::Poisoned)?;
+    Ok(f(&mut inbox)?)
+}
+
+/// `limit` items from `offset`, newest first.
+#[tauri::command]
+#[specta::specta]
+pub fn inbox_page(state: State<'_, InboxState>, filter: InboxFilter, offset: u32, limit: u32) -> Result<InboxPage, InboxCommandError> {
+    with_inbox(&state, |inbox| inbox.page(&filter, u64::from(offset), limit.min(500)))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn inbox_unread_count(state: State<'_, InboxState>) -> Result<u32, InboxCommandError> {
+    with_inbox(&state, |inbox| inbox.unread_count()).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Marks these read here; the feed tells the server, which tells the user's other devices.
+#[tauri::command]
+#[specta::specta]
+pub fn inbox_mark_read(state: State<'_, InboxState>, ids: Vec<String>) -> Result<u32, InboxCommandError> {
+    let now = lockbox_events::timestamp::format(&lockbox_events::timestamp::now());
+    with_inbox(&state, |inbox| inbox.mark_read(&ids, &now)).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn inbox_mark_all_read(state: State<'_, InboxState>) -> Result<u32, InboxCommandError> {
+    let now = lockbox_events::timestamp::format(&lockbox_events::timestamp::now());
+    with_inbox(&state, |inbox| {
+        let top = inbox.max_seq()?;
+        inbox.mark_read_up_to(top, &now)
+    })
+    .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}

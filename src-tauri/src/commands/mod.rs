@@ -1,0 +1,5 @@
+//! The commands the window may invoke, by area. Each returns a serializable error enum the UI
+//! can show as is.
+
+pub mod inbox;
+pub mod settings;
