@@ -2,12 +2,17 @@
 //! here and committed; a test fails when it drifts. Regenerate with
 //! `LOCKBOX_WRITE_BINDINGS=1 cargo test -p lockbox-desktop bindings`.
 
-use tauri_specta::{Builder, collect_commands};
+use tauri_specta::{Builder, collect_commands, collect_events};
 
-use crate::commands::{inbox, settings};
+use crate::{
+    commands::{inbox, settings, upload},
+    events::{DropHover, FeedStatus, FocusItem, InboxChanged},
+};
 
 pub fn builder() -> Builder<tauri::Wry> {
-    Builder::<tauri::Wry>::new().commands(collect_commands![
+    Builder::<tauri::Wry>::new()
+        .events(collect_events![FeedStatus, InboxChanged, DropHover, FocusItem])
+        .commands(collect_commands![
         inbox::inbox_page,
         inbox::inbox_unread_count,
         inbox::inbox_mark_read,
@@ -15,6 +20,11 @@ pub fn builder() -> Builder<tauri::Wry> {
         settings::settings_get,
         settings::settings_save,
         settings::settings_set_token,
+        upload::upload_subscribe,
+        upload::upload_enqueue,
+        upload::upload_choose_files,
+        upload::upload_cancel,
+        upload::upload_retry,
     ])
 }
 

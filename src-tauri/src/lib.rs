@@ -10,17 +10,23 @@
 //! - [`inbox`] — the SQLite inbox cache (migrations, FTS5 search, read state).
 //! - [`settings`] — service URLs, toasts, do-not-disturb, language; the token file.
 //! - [`toast`] — toast texts in English and Dutch, and folding bursts into a summary.
+//! - [`drop`] — the native drag-and-drop: hover to the window, paths to the queue.
 //! - [`session`] — the signed-in user, from the token.
 //! - [`tray`] — the tray icon and its unread count.
+//! - [`upload`] — the persisted upload queue and its manager.
+//! - [`events`] — typed events to the window (feed status, inbox changes, drop hover).
 //! - `capabilities/default.json` — what the `main` window may call: `core:default` only.
 
 pub mod bindings;
 pub mod commands;
+pub mod drop;
+pub mod events;
 pub mod inbox;
 pub mod session;
 pub mod settings;
 pub mod toast;
 pub mod tray;
+pub mod upload;
 
 use std::{
     path::PathBuf,
@@ -61,6 +67,11 @@ pub fn run() -> Result<(), tauri::Error> {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(specta.invoke_handler())
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::DragDrop(drop) = event {
+                drop::on_drag_drop(window, drop);
+            }
+        })
         .setup(move |app| {
             specta.mount_events(app);
             let handle = app.handle().clone();
@@ -83,6 +94,7 @@ pub fn run() -> Result<(), tauri::Error> {
             let inbox = inbox::Inbox::open(&dir.join("inbox.sqlite3"), user.as_deref().unwrap_or(""))?;
             let unread = inbox.unread_count()?;
             app.manage(InboxState(Mutex::new(inbox)));
+            app.manage(upload::Uploads::new(upload::UploadQueue::open(&dir.join("uploads.sqlite3"))?));
             app.manage(SettingsState { current: RwLock::new(settings), file, tokens });
             let tray = tray::install(&handle)?;
             app.manage(tray);

@@ -2,4 +2,5 @@
 //! can show as is.
 
 pub mod inbox;
+pub mod upload;
 pub mod settings;

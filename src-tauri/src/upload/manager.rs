@@ -1,0 +1,124 @@
+//! The queue as the app runs it: the persisted items, the window's subscription channels, and
+//! the signal that wakes the workers.
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::Mutex,
+};
+
+use tauri::ipc::Channel;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    QueueError, UploadItem, UploadQueue, UploadState, UploadUpdate,
+    walk::walk,
+};
+
+pub struct Uploads {
+    queue: Mutex<UploadQueue>,
+    subscribers: Mutex<Vec<Channel<UploadUpdate>>>,
+    /// Wakes idle workers when items are queued.
+    pub(crate) wake: Notify,
+    /// Cancels the in-flight upload of an item.
+    running: Mutex<HashMap<String, CancellationToken>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadsError {
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("the upload queue is unavailable after an internal error; restart LockBox")]
+    Poisoned,
+}
+
+impl Uploads {
+    pub fn new(queue: UploadQueue) -> Self {
+        Self { queue: Mutex::new(queue), subscribers: Mutex::new(Vec::new()), wake: Notify::new(), running: Mutex::new(HashMap::new()) }
+    }
+
+    /// Runs `f` on the queue.
+    pub fn with_queue<T>(&self, f: impl FnOnce(&mut UploadQueue) -> Result<T, QueueError>) -> Result<T, UploadsError> {
+        let mut queue = self.queue.lock().map_err(|_| UploadsError::Poisoned)?;
+        Ok(f(&mut queue)?)
+    }
+
+    /// Sends an update to every subscribed window, forgetting windows that went away.
+    pub fn broadcast(&self, update: &UploadUpdate) {
+        if let Ok(mut subs) = self.subscribers.lock() {
+            subs.retain(|channel| channel.send(update.clone()).is_ok());
+        }
+    }
+
+    pub fn subscribe(&self, channel: Channel<UploadUpdate>) -> Result<(), UploadsError> {
+        let items = self.with_queue(|q| q.all())?;
+        channel.send(UploadUpdate::Snapshot { items }).map_err(|_| UploadsError::Poisoned)?;
+        self.subscribers.lock().map_err(|_| UploadsError::Poisoned)?.push(channel);
+        Ok(())
+    }
+
+    /// Queues the files of dropped or chosen paths (folders walked) as one batch.
+    pub fn enqueue(&self, paths: &[PathBuf]) -> Result<(Vec<UploadItem>, Vec<String>), UploadsError> {
+        let (found, problems) = walk(paths);
+        let batch_id = uuid::Uuid::now_v7().to_string();
+        let items: Vec<UploadItem> = found
+            .into_iter()
+            .map(|f| UploadItem {
+                id: uuid::Uuid::now_v7().to_string(),
+                batch_id: batch_id.clone(),
+                path: f.path.to_string_lossy().into_owned(),
+                name: f.name,
+                size: f.size,
+                sent: 0,
+                state: UploadState::Queued,
+                file_id: None,
+                local_sha256: None,
+                server_sha256: None,
+                error: None,
+            })
+            .collect();
+        self.with_queue(|q| items.iter().try_for_each(|item| q.add(item)))?;
+        for item in &items {
+            self.broadcast(&UploadUpdate::Item { item: item.clone() });
+        }
+        self.wake.notify_waiters();
+        Ok((items, problems))
+    }
+
+    /// Changes an item's state, persists it and tells the window.
+    pub fn transition(&self, id: &str, state: UploadState, error: Option<&str>) -> Result<UploadItem, UploadsError> {
+        let item = self.with_queue(|q| q.set_state(id, state, error))?;
+        self.broadcast(&UploadUpdate::Item { item: item.clone() });
+        Ok(item)
+    }
+
+    pub fn cancel(&self, id: &str) -> Result<UploadItem, UploadsError> {
+        if let Some(token) = self.running.lock().map_err(|_| UploadsError::Poisoned)?.get(id) {
+            token.cancel();
+        }
+        self.transition(id, UploadState::Cancelled, None)
+    }
+
+    pub fn retry(&self, id: &str) -> Result<UploadItem, UploadsError> {
+        let item = self.with_queue(|q| q.retry(id))?;
+        self.broadcast(&UploadUpdate::Item { item: item.clone() });
+        self.wake.notify_waiters();
+        Ok(item)
+    }
+
+    /// Registers an item as running; the token is cancelled by [`cancel`](Self::cancel).
+    pub fn start_running(&self, id: &str) -> CancellationToken {
+        let token = CancellationToken::new();
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(id.to_owned(), token.clone());
+        }
+        token
+    }
+
+    pub fn stop_running(&self, id: &str) {
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(id);
+        }
+    }
+}
