@@ -18,7 +18,7 @@ pub fn on_drag_drop(window: &Window, event: &DragDropEvent) {
         DragDropEvent::Leave => hover(false, None),
         DragDropEvent::Drop { paths, position } => {
             hover(false, Some(position));
-            let uploads = window.state::<Uploads>();
+            let uploads = window.state::<std::sync::Arc<Uploads>>();
             match uploads.enqueue(paths) {
                 Ok((items, problems)) => {
                     tracing::info!(files = items.len(), problems = problems.len(), "dropped files queued");

@@ -1,6 +1,6 @@
 //! Upload commands: subscribe to the queue, add files (chosen or dropped), cancel, retry.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
 use serde::Serialize;
 use tauri::{AppHandle, State, ipc::Channel};
@@ -37,14 +37,14 @@ pub struct Enqueued {
 /// Streams the queue to the window: a snapshot, then every change and (throttled) progress.
 #[tauri::command]
 #[specta::specta]
-pub fn upload_subscribe(uploads: State<'_, Uploads>, on_update: Channel<UploadUpdate>) -> Result<(), UploadCommandError> {
+pub fn upload_subscribe(uploads: State<'_, Arc<Uploads>>, on_update: Channel<UploadUpdate>) -> Result<(), UploadCommandError> {
     Ok(uploads.subscribe(on_update)?)
 }
 
 /// Queues files and folders by path.
 #[tauri::command]
 #[specta::specta]
-pub fn upload_enqueue(uploads: State<'_, Uploads>, paths: Vec<String>) -> Result<Enqueued, UploadCommandError> {
+pub fn upload_enqueue(uploads: State<'_, Arc<Uploads>>, paths: Vec<String>) -> Result<Enqueued, UploadCommandError> {
     let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
     let (items, problems) = uploads.enqueue(&paths)?;
     Ok(Enqueued { items, problems })
@@ -54,7 +54,7 @@ pub fn upload_enqueue(uploads: State<'_, Uploads>, paths: Vec<String>) -> Result
 /// window needs no dialog permission.
 #[tauri::command]
 #[specta::specta]
-pub async fn upload_choose_files(app: AppHandle, uploads: State<'_, Uploads>) -> Result<Enqueued, UploadCommandError> {
+pub async fn upload_choose_files(app: AppHandle, uploads: State<'_, Arc<Uploads>>) -> Result<Enqueued, UploadCommandError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog().file().set_title("Choose files to upload").pick_files(move |picked| {
         let _ = tx.send(picked);
@@ -70,12 +70,12 @@ pub async fn upload_choose_files(app: AppHandle, uploads: State<'_, Uploads>) ->
 
 #[tauri::command]
 #[specta::specta]
-pub fn upload_cancel(uploads: State<'_, Uploads>, id: String) -> Result<UploadItem, UploadCommandError> {
+pub fn upload_cancel(uploads: State<'_, Arc<Uploads>>, id: String) -> Result<UploadItem, UploadCommandError> {
     Ok(uploads.cancel(&id)?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn upload_retry(uploads: State<'_, Uploads>, id: String) -> Result<UploadItem, UploadCommandError> {
+pub fn upload_retry(uploads: State<'_, Arc<Uploads>>, id: String) -> Result<UploadItem, UploadCommandError> {
     Ok(uploads.retry(&id)?)
 }

@@ -3,9 +3,11 @@
 //!
 //! - [`i18n`]: [`Language`] and the English and Dutch texts.
 //! - [`fold`]: [`Folder`], the rule that turns a burst into one summary toast.
+//! - [`toaster`]: the task that shows them through tauri-plugin-notification.
 
 pub mod fold;
 pub mod i18n;
+pub mod toaster;
 
 pub use fold::{Folder, Toast};
 pub use i18n::{Language, ToastText};

@@ -107,13 +107,19 @@ impl Uploads {
         Ok(item)
     }
 
-    /// Registers an item as running; the token is cancelled by [`cancel`](Self::cancel).
-    pub fn start_running(&self, id: &str) -> CancellationToken {
+    /// Takes the first pending item no worker runs yet, marks it uploading and registers it
+    /// as running; its token is cancelled by [`cancel`](Self::cancel).
+    pub fn claim_next(&self) -> Result<Option<(UploadItem, CancellationToken)>, UploadsError> {
+        let mut running = self.running.lock().map_err(|_| UploadsError::Poisoned)?;
+        let pending = self.with_queue(|q| q.pending())?;
+        let Some(next) = pending.into_iter().find(|item| !running.contains_key(&item.id)) else {
+            return Ok(None);
+        };
         let token = CancellationToken::new();
-        if let Ok(mut running) = self.running.lock() {
-            running.insert(id.to_owned(), token.clone());
-        }
-        token
+        running.insert(next.id.clone(), token.clone());
+        drop(running);
+        let item = self.transition(&next.id, UploadState::Uploading, None)?;
+        Ok(Some((item, token)))
     }
 
     pub fn stop_running(&self, id: &str) {

@@ -135,10 +135,11 @@ impl UploadQueue {
         Ok(self.conn.query_row(&sql, [file_id], row_to_item).optional()?)
     }
 
-    /// Back in line after a failure or a cancel: from the start (a new tus upload).
+    /// Back in line after a failure or a cancel. A failed upload keeps its tus URL, so it
+    /// resumes where it stopped (a cancelled one was terminated and starts over).
     pub fn retry(&mut self, id: &str) -> Result<UploadItem, QueueError> {
         let n = self.conn.execute(
-            "UPDATE uploads SET state = 'queued', error = NULL, sent = 0, upload_url = NULL, file_id = NULL, server_sha256 = NULL
+            "UPDATE uploads SET state = 'queued', error = NULL, file_id = NULL, server_sha256 = NULL
              WHERE id = ?1 AND state IN ('failed', 'cancelled')",
             [id],
         )?;
