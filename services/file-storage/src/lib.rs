@@ -100,23 +100,27 @@ pub async fn run(
     // The broker connects in the background: the service serves uploads without it.
     let broker = Broker::builder(config.broker.clone()).start();
     let cancel = CancellationToken::new();
+    let wake_on_stop = wake.clone();
+    let (idle_rounds, idle) = tokio::sync::watch::channel(0u64);
     let relay = Relay {
         meta: meta.clone(),
         publisher: broker.publisher(),
         names: Names::new(config.broker.prefix.clone()),
-        wake,
+        wake: wake.clone(),
         broker_state: broker.watch_state(),
         backoff: Backoff::new(config.broker.reconnect_min, config.broker.reconnect_max),
         metrics: metrics.clone(),
+        idle_rounds,
     };
     let relay_task = tokio::spawn(relay.run(cancel.clone()));
     let reaper_task = tokio::spawn(reap(uploads.clone(), config.reap_interval, cancel.clone()));
 
-    let state = AppState { key, uploads, files, ops: Ops { meta, broker: broker.watch_state(), metrics } };
+    let state = AppState { key, uploads, files, ops: Ops { meta: meta.clone(), broker: broker.watch_state(), metrics } };
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %dir.display(), "lockbox-file-storage listening");
     let served = axum::serve(listener, http::app(state)).with_graceful_shutdown(shutdown).await;
 
+    drain_outbox(&broker, meta, &wake_on_stop, idle).await;
     cancel.cancel();
     let _ = relay_task.await;
     let _ = reaper_task.await;
@@ -124,6 +128,39 @@ pub async fn run(
     tracing::info!("lockbox-file-storage stopped");
     served?;
     Ok(())
+}
+
+/// How long shutdown waits for the relay to publish what the last requests committed.
+const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// With the broker connected, lets the relay publish the outbox before it stops (what it
+/// cannot publish in time stays in the outbox for the next start).
+async fn drain_outbox(
+    broker: &Broker,
+    meta: Arc<dyn MetaStore>,
+    wake: &Notify,
+    mut idle: tokio::sync::watch::Receiver<u64>,
+) {
+    if broker.state() != lockbox_broker::BrokerState::Connected {
+        return;
+    }
+    let drained = async {
+        loop {
+            let seen = *idle.borrow_and_update();
+            let meta = meta.clone();
+            let backlog = tokio::task::spawn_blocking(move || meta.outbox_backlog()).await;
+            if matches!(backlog, Ok(Ok(0)) | Err(_)) {
+                return;
+            }
+            wake.notify_one();
+            if idle.wait_for(|n| *n > seen).await.is_err() {
+                return;
+            }
+        }
+    };
+    if tokio::time::timeout(SHUTDOWN_DRAIN, drained).await.is_err() {
+        tracing::warn!("the outbox was not drained before shutdown; the rest is published at the next start");
+    }
 }
 
 /// Sweeps expired uploads every `interval`.

@@ -35,6 +35,8 @@ pub struct Relay {
     pub broker_state: watch::Receiver<BrokerState>,
     pub backoff: Backoff,
     pub metrics: Metrics,
+    /// Counts the rounds that found the outbox empty, so shutdown can wait for a drain.
+    pub idle_rounds: watch::Sender<u64>,
 }
 
 impl Relay {
@@ -48,6 +50,7 @@ impl Relay {
             match outcome {
                 Ok(0) => {
                     self.backoff.reset();
+                    self.idle_rounds.send_modify(|n| *n += 1);
                     tokio::select! {
                         _ = cancel.cancelled() => return,
                         _ = self.wake.notified() => {}

@@ -78,8 +78,11 @@ impl Uploads {
             .open(&path)
             .await
             .map_err(UploadError::io("opening an upload temp file"))?;
-        // Drop any bytes past the committed offset (from a chunk that was discarded).
-        file.set_len(offset).await.map_err(UploadError::io("truncating an upload temp file"))?;
+        // Drop any bytes past the committed offset (from a chunk that could not be discarded).
+        let present = file.metadata().await.map_err(UploadError::io("reading an upload temp file"))?.len();
+        if present != offset {
+            file.set_len(offset).await.map_err(UploadError::io("truncating an upload temp file"))?;
+        }
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
         out.seek(std::io::SeekFrom::Start(offset)).await.map_err(UploadError::io("seeking an upload temp file"))?;
 

@@ -71,7 +71,10 @@ impl Service {
     }
 
     pub async fn start_with_broker(broker: BrokerConfig, tweak: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), broker, tweak).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, broker: BrokerConfig, tweak: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::new(dir.path().join("data"));
         config.token_secret = SECRET.into();
         config.broker = broker.clone();
@@ -93,15 +96,33 @@ impl Service {
         format!("{}{path}", self.url)
     }
 
-    /// Stops gracefully and returns what `run` returned.
-    pub async fn stop(mut self) {
+    /// Stops gracefully, checks `run` returned Ok, and removes the test's topology.
+    pub async fn stop(self) {
+        let broker = self.broker.clone();
+        self.shut_down().await;
+        testing::delete_topology(&broker).await;
+    }
+
+    /// Signals shutdown without waiting (requests in flight go on).
+    pub fn signal_stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Stops gracefully and keeps the data dir (returned) and the topology, for a restart.
+    pub async fn shut_down(mut self) -> tempfile::TempDir {
+        self.signal_stop();
         if let Some(task) = self.task.take() {
             task.await.unwrap().unwrap();
         }
-        testing::delete_topology(&self.broker).await;
+        let Service { dir, .. } = self;
+        dir
+    }
+
+    /// Starts again on the data dir of a stopped service.
+    pub async fn restart(dir: tempfile::TempDir, broker: BrokerConfig) -> Self {
+        Self::start_in(dir, broker, |_| {}).await
     }
 
     /// Files left in a data subdirectory (recursively).
