@@ -78,7 +78,6 @@ impl Relay {
     async fn round(&self) -> Result<usize, RelayError> {
         let meta = self.meta.clone();
         let rows = tokio::task::spawn_blocking(move || meta.pending_outbox(BATCH)).await??;
-        self.metrics.outbox_backlog.set(i64::try_from(rows.len()).unwrap_or(i64::MAX));
         if rows.is_empty() {
             return Ok(0);
         }

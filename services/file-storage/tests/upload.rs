@@ -37,8 +37,15 @@ async fn an_upload_publishes_file_stored_with_exactly_the_seed_keys() {
     assert_eq!(file.name, "report.pdf");
     assert_eq!(incoming.kind(), Some("file.stored"));
     assert_eq!(incoming.routing_key(), "file.stored");
-    let message_id = incoming.message_id().unwrap();
-    assert!(uuid::Uuid::parse_str(message_id).is_ok(), "message_id is the outbox row id: {message_id}");
+    // message_id is the outbox row's id, and the row is marked sent once confirmed.
+    let message_id = incoming.message_id().unwrap().to_owned();
+    let db = rusqlite::Connection::open(service.data().join("metadata.sqlite3")).unwrap();
+    let outbox_id: String = db.query_row("SELECT id FROM outbox WHERE event_type = 'file.stored'", [], |r| r.get(0)).unwrap();
+    assert_eq!(message_id, outbox_id);
+    common::eventually("the outbox row is marked sent", || async {
+        db.query_row("SELECT sent_at IS NOT NULL FROM outbox WHERE id = ?1", [&outbox_id], |r| r.get::<_, bool>(0)).unwrap()
+    })
+    .await;
 
     // The file is listed, described and downloadable (whole and by range), ETag = SHA-256.
     let (status, listing) = service.get_json(&alice, "/v1/files").await;
