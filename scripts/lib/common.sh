@@ -45,9 +45,24 @@ build_ui() {
   (cd "$ROOT" && npm run --silent build:ui) || die "the front-end build failed"
 }
 
+# A real tus client nobody here wrote, for the FileStorageService tests: tuspy from PyPI, in a
+# venv of its own (the python3 on PATH is not Debian's, so no apt package would reach it).
+TUSPY_VERSION="1.1.0"
+install_tuspy() {
+  local venv="$STATE/venv"
+  if "$venv/bin/python" -c "import tusclient" 2>/dev/null; then
+    return 0
+  fi
+  say "installing tuspy $TUSPY_VERSION into .lockbox/venv"
+  python3 -m venv "$venv" || die "python3 -m venv failed; install python3 with venv support"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "tuspy==$TUSPY_VERSION" \
+    || die "pip install tuspy failed; check that PyPI is reachable"
+}
+
 setup() {
   install_debian_packages
   install_npm_packages
+  install_tuspy
   build_ui
 }
 

@@ -1,15 +1,31 @@
-//! `lockbox`: the LockBox command line.
+//! `lockbox`: the LockBox command line. `lockbox token` mints a bearer token, `lockbox upload`
+//! sends files over tus with a progress bar (resuming after drops), `lockbox ls` lists them.
+//! Each subcommand lives in its own module; this file only parses arguments.
 
-use std::{process::ExitCode, time::Duration};
+mod ls;
+mod token;
+mod upload;
 
-use clap::{Parser, Subcommand};
-use lockbox_auth::TokenKey;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "lockbox", version, about = "LockBox from the command line")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where the FileStorageService is and who we are.
+#[derive(Debug, Args)]
+struct Service {
+    /// The FileStorageService URL.
+    #[arg(long, env = "LOCKBOX_FS_URL", default_value = "http://127.0.0.1:8710")]
+    url: String,
+    /// A bearer token (mint one with `lockbox token --user <id>`).
+    #[arg(long, env = "LOCKBOX_TOKEN", hide_env_values = true)]
+    token: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -26,22 +42,43 @@ enum Command {
         #[arg(long, default_value_t = 24 * 30)]
         ttl_hours: u64,
     },
+    /// Upload files (tus, resumable); prints `<file id>  <sha256>  <name>` per file.
+    Upload {
+        #[command(flatten)]
+        service: Service,
+        /// Bytes per PATCH request.
+        #[arg(long, default_value_t = 4 << 20)]
+        chunk_size: usize,
+        /// No progress bars (for scripts).
+        #[arg(long, short)]
+        quiet: bool,
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// List your files, newest first.
+    Ls {
+        #[command(flatten)]
+        service: Service,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Token { user, secret, ttl_hours } => {
-            match TokenKey::new(secret).and_then(|key| key.mint(&user, Duration::from_secs(ttl_hours * 3600))) {
-                Ok(token) => {
-                    println!("{token}");
-                    ExitCode::SUCCESS
-                }
-                Err(error) => {
-                    eprintln!("lockbox token: {error}");
-                    ExitCode::from(2)
-                }
-            }
+        Command::Token { user, secret, ttl_hours } => token::run(&user, &secret, ttl_hours),
+        Command::Upload { service, chunk_size, quiet, files } => {
+            runtime().block_on(upload::run(&service.url, &service.token, chunk_size, quiet, &files))
+        }
+        Command::Ls { service } => runtime().block_on(ls::run(&service.url, &service.token)),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("lockbox: cannot start the async runtime: {error}");
+            std::process::exit(1);
         }
     }
 }

@@ -1,10 +1,12 @@
 //! Configuration, merged CLI > environment > TOML file > defaults.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
 use lockbox_broker::BrokerConfig;
 use serde::{Deserialize, Serialize};
+
+const GIB: u64 = 1024 * 1024 * 1024;
 
 #[derive(Debug, Parser)]
 #[command(name = "lockbox-file-storage", version, about = "LockBox FileStorageService")]
@@ -27,6 +29,18 @@ struct Cli {
     /// Prefix for every exchange and queue name.
     #[arg(long, env = "LOCKBOX_AMQP_PREFIX")]
     amqp_prefix: Option<String>,
+    /// The HS256 secret bearer tokens are verified with (at least 32 bytes).
+    #[arg(long, env = "LOCKBOX_TOKEN_SECRET", hide_env_values = true)]
+    token_secret: Option<String>,
+    /// Per-user quota in bytes.
+    #[arg(long, env = "LOCKBOX_FS_QUOTA_BYTES")]
+    quota_bytes: Option<u64>,
+    /// Largest accepted file in bytes (`Tus-Max-Size`).
+    #[arg(long, env = "LOCKBOX_FS_MAX_FILE_BYTES")]
+    max_file_bytes: Option<u64>,
+    /// Seconds after which an unfinished upload expires and its data is removed.
+    #[arg(long, env = "LOCKBOX_FS_UPLOAD_EXPIRY_SECS")]
+    upload_expiry_secs: Option<u64>,
 }
 
 /// The file form: every key optional.
@@ -35,6 +49,12 @@ struct Cli {
 struct FileConfig {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
+    token_secret: Option<String>,
+    quota_bytes: Option<u64>,
+    max_file_bytes: Option<u64>,
+    upload_expiry_secs: Option<u64>,
+    reap_interval_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
     broker: Option<BrokerConfig>,
 }
 
@@ -43,6 +63,23 @@ struct FileConfig {
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// Shared with the NotificationService and the CLI; never printed.
+    #[serde(serialize_with = "redacted")]
+    pub token_secret: String,
+    pub quota_bytes: u64,
+    pub max_file_bytes: u64,
+    /// `Upload-Expires` is creation time plus this.
+    #[serde(with = "secs")]
+    pub upload_expiry: Duration,
+    /// How often expired uploads are swept.
+    #[serde(with = "secs")]
+    pub reap_interval: Duration,
+    /// How long a PATCH may wait for the next body bytes (or for another request on the same
+    /// upload) before what arrived is kept and the request ends.
+    #[serde(with = "secs")]
+    pub idle_timeout: Duration,
+    /// Share of the quota whose crossing publishes `storage.quota_warning`.
+    pub quota_warning_ratio: f64,
     pub broker: BrokerConfig,
 }
 
@@ -57,11 +94,19 @@ pub enum ConfigError {
 impl Config {
     pub const DEFAULT_LISTEN: &str = "127.0.0.1:8710";
 
-    /// Defaults for a service on this machine, with data under `data_dir`.
+    /// Defaults for a service on this machine, with data under `data_dir`. The token secret is
+    /// empty, which [`crate::run`] refuses: set one.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             listen: Self::DEFAULT_LISTEN.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8710))),
             data_dir,
+            token_secret: String::new(),
+            quota_bytes: 10 * GIB,
+            max_file_bytes: 5 * GIB,
+            upload_expiry: Duration::from_secs(24 * 3600),
+            reap_interval: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(60),
+            quota_warning_ratio: 0.9,
             broker: BrokerConfig::default(),
         }
     }
@@ -86,6 +131,24 @@ impl Config {
         if let Some(dir) = cli.data_dir.or(file.data_dir) {
             config.data_dir = dir;
         }
+        if let Some(secret) = cli.token_secret.or(file.token_secret) {
+            config.token_secret = secret;
+        }
+        if let Some(quota) = cli.quota_bytes.or(file.quota_bytes) {
+            config.quota_bytes = quota;
+        }
+        if let Some(max) = cli.max_file_bytes.or(file.max_file_bytes) {
+            config.max_file_bytes = max;
+        }
+        if let Some(secs) = cli.upload_expiry_secs.or(file.upload_expiry_secs) {
+            config.upload_expiry = Duration::from_secs(secs);
+        }
+        if let Some(ms) = file.reap_interval_ms {
+            config.reap_interval = Duration::from_millis(ms);
+        }
+        if let Some(ms) = file.idle_timeout_ms {
+            config.idle_timeout = Duration::from_millis(ms);
+        }
         if let Some(url) = cli.amqp_url {
             config.broker.amqp_url = url;
         }
@@ -100,5 +163,20 @@ impl Config {
             return Ok(None);
         }
         Ok(Some(config))
+    }
+}
+
+fn redacted<S: serde::Serializer>(secret: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if secret.is_empty() { "" } else { "***" })
+}
+
+/// Durations as whole seconds (fractions kept as a float) in dumps.
+mod secs {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
     }
 }

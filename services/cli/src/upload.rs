@@ -1,0 +1,44 @@
+//! `lockbox upload`: tus uploads with a progress bar each; the client resumes after drops.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lockbox_client::upload::TusClient;
+
+pub async fn run(url: &str, token: &str, chunk_size: usize, quiet: bool, files: &[PathBuf]) -> ExitCode {
+    let client = match TusClient::new(url, token) {
+        Ok(client) => client.chunk_size(chunk_size),
+        Err(error) => {
+            eprintln!("lockbox upload: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let bars = MultiProgress::with_draw_target(if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() });
+    let style = ProgressStyle::with_template("{msg:24!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    let mut failed = 0;
+    for path in files {
+        let bar = bars.add(ProgressBar::new(0).with_style(style.clone()));
+        bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let result = client
+            .upload_file(path, |p| {
+                bar.set_length(p.total);
+                bar.set_position(p.sent);
+            })
+            .await;
+        match result {
+            Ok(done) => {
+                bar.finish();
+                // stdout carries the results, stderr the bars, so scripts can capture one.
+                println!("{}  {}  {}", done.file_id, done.sha256, path.display());
+            }
+            Err(error) => {
+                bar.abandon();
+                eprintln!("lockbox upload: {}: {error}", path.display());
+                failed += 1;
+            }
+        }
+    }
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}

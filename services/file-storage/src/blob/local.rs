@@ -1,0 +1,62 @@
+//! Blobs as files under `<data>/blobs/<first two hex digits>/<sha256>`.
+
+use std::{
+    fs::{self, File},
+    io,
+    path::{Path, PathBuf},
+};
+
+use super::{BlobError, BlobStore};
+
+/// A [`BlobStore`] on the local disk. Temp files must live on the same filesystem so the
+/// final rename is atomic.
+#[derive(Debug, Clone)]
+pub struct LocalBlobStore {
+    root: PathBuf,
+}
+
+impl LocalBlobStore {
+    pub fn open(root: PathBuf) -> Result<Self, BlobError> {
+        fs::create_dir_all(&root).map_err(BlobError::io("creating the blob directory"))?;
+        Ok(Self { root })
+    }
+
+    fn path(&self, sha256: &str) -> Result<PathBuf, BlobError> {
+        // The digest is computed by us, but never let a string become a path unchecked.
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            return Err(BlobError::BadDigest(sha256.to_owned()));
+        }
+        Ok(self.root.join(&sha256[..2]).join(sha256))
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+impl BlobStore for LocalBlobStore {
+    fn put(&self, temp: &Path, sha256: &str) -> Result<bool, BlobError> {
+        let path = self.path(sha256)?;
+        if path.exists() {
+            fs::remove_file(temp).map_err(BlobError::io("removing a duplicate upload"))?;
+            return Ok(false);
+        }
+        let dir = path.parent().unwrap_or(&self.root);
+        fs::create_dir_all(dir).map_err(BlobError::io("creating a blob shard directory"))?;
+        fs::rename(temp, &path).map_err(BlobError::io("renaming an upload into the blob store"))?;
+        // The rename is durable only once the directory entry is.
+        sync_dir(dir).map_err(BlobError::io("syncing the blob directory"))?;
+        Ok(true)
+    }
+
+    fn open(&self, sha256: &str) -> Result<File, BlobError> {
+        File::open(self.path(sha256)?).map_err(BlobError::io("opening a blob"))
+    }
+
+    fn remove(&self, sha256: &str) -> Result<(), BlobError> {
+        match fs::remove_file(self.path(sha256)?) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(BlobError::io("removing a blob")(e)),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! File metadata, upload state and the transactional outbox, behind [`MetaStore`] so another
+//! database (PostgreSQL) can be added as a backend. The one implementation is [`SqliteStore`].
+//!
+//! The methods are blocking; async callers run them on `spawn_blocking`.
+
+mod records;
+mod sqlite;
+
+use lockbox_events::FileMessageData;
+pub use records::{Completion, CreateOutcome, DeletedFile, FileRow, OutboxRow, UploadRow};
+pub use sqlite::SqliteStore;
+use uuid::Uuid;
+
+/// A failure of the metadata store.
+#[derive(Debug, thiserror::Error)]
+pub enum MetaError {
+    #[error("the metadata database failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("could not migrate the metadata database: {0}")]
+    Migrate(#[from] rusqlite_migration::Error),
+    #[error("the metadata database holds an invalid value in {column}: {value:?}")]
+    Corrupt { column: &'static str, value: String },
+    #[error("the metadata database lock is poisoned (a thread panicked while holding it)")]
+    Poisoned,
+}
+
+impl MetaError {
+    /// The disk (or the database's own limit) is full: the write was refused, nothing changed.
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, MetaError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DiskFull)
+    }
+}
+
+/// Everything the service keeps about files, uploads and events to publish.
+pub trait MetaStore: Send + Sync + 'static {
+    /// A cheap query that proves the database answers (for `/readyz`).
+    fn ping(&self) -> Result<(), MetaError>;
+
+    /// Inserts a new upload if the user's stored bytes, their other unfinished uploads and
+    /// this one fit in `quota` (checked in the same transaction, so racing creates cannot
+    /// overbook).
+    fn create_upload(&self, upload: &UploadRow, quota: u64) -> Result<CreateOutcome, MetaError>;
+    fn upload(&self, id: Uuid) -> Result<Option<UploadRow>, MetaError>;
+    fn set_upload_offset(&self, id: Uuid, offset: u64) -> Result<(), MetaError>;
+    /// Removes an upload row (termination or expiry). `false` if there was none.
+    fn delete_upload(&self, id: Uuid) -> Result<bool, MetaError>;
+    /// Uploads whose `expires_at` (unix ms) is before `now_ms`.
+    fn expired_uploads(&self, now_ms: i64) -> Result<Vec<Uuid>, MetaError>;
+    /// All upload ids, to find temp files nobody owns after a crash.
+    fn upload_ids(&self) -> Result<Vec<Uuid>, MetaError>;
+
+    /// ONE transaction: references the blob, inserts the file row, marks the upload complete
+    /// and inserts the `file.stored` outbox row — plus a `storage.quota_warning` row when this
+    /// file makes the user cross `warn_at` bytes.
+    fn complete_upload(&self, completion: &Completion, warn_at: u64) -> Result<(), MetaError>;
+    /// Whether any file row still references the blob.
+    fn blob_referenced(&self, sha256: &str) -> Result<bool, MetaError>;
+
+    /// The user's files, newest first, strictly older than `before` when given.
+    fn list_files(&self, user: &str, before: Option<Uuid>, limit: u32) -> Result<Vec<FileRow>, MetaError>;
+    /// One file, only if `user` owns it.
+    fn file(&self, user: &str, id: Uuid) -> Result<Option<FileRow>, MetaError>;
+    /// ONE transaction: removes the file row, drops its blob reference and inserts the
+    /// `file.deleted` outbox row built by `event`. `None` if the user has no such file.
+    fn delete_file(
+        &self,
+        user: &str,
+        id: Uuid,
+        event: &dyn Fn(&FileRow) -> FileMessageData,
+    ) -> Result<Option<DeletedFile>, MetaError>;
+
+    /// Unsent outbox rows in publish order, at most `limit`.
+    fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxRow>, MetaError>;
+    /// Marks rows as confirmed by the broker.
+    fn mark_sent(&self, seqs: &[i64]) -> Result<(), MetaError>;
+    /// How many rows wait for a confirm.
+    fn outbox_backlog(&self) -> Result<u64, MetaError>;
+}

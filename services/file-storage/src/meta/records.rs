@@ -1,0 +1,71 @@
+//! The rows the metadata store reads and writes.
+
+use chrono::{DateTime, Utc};
+use lockbox_events::FileMessageData;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// An upload in progress (or completed and kept until it expires, so a client whose last
+/// response was lost can still learn the file id with HEAD).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRow {
+    pub id: Uuid,
+    pub user_id: String,
+    /// Sanitized display name.
+    pub name: String,
+    pub length: u64,
+    pub offset: u64,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Set once the upload completed.
+    pub file_id: Option<Uuid>,
+    pub sha256: Option<String>,
+}
+
+/// Whether [`MetaStore::create_upload`](super::MetaStore::create_upload) inserted the upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created,
+    /// The upload does not fit; `room` bytes are left in the quota.
+    OverQuota { room: u64 },
+}
+
+/// A stored file as the files API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileRow {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub user_id: String,
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    #[serde(with = "lockbox_events::timestamp")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// What finishing an upload writes in one transaction.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub upload_id: Uuid,
+    pub file: FileRow,
+    /// The `file.stored` event; its outbox row id becomes the AMQP `message_id`.
+    pub event: FileMessageData,
+}
+
+/// A file just deleted.
+#[derive(Debug, Clone)]
+pub struct DeletedFile {
+    pub file: FileRow,
+    /// No file references the blob any more: it may be removed from the blob store.
+    pub blob_unreferenced: bool,
+}
+
+/// One event waiting for (or past) its confirm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// Publish order.
+    pub seq: i64,
+    /// The AMQP `message_id` consumers dedupe on (a UUID, unique across databases).
+    pub id: Uuid,
+    pub event: FileMessageData,
+}

@@ -1,0 +1,350 @@
+//! [`MetaStore`] on one SQLite file (WAL, `synchronous=FULL`: a commit is on disk before the
+//! service answers success).
+
+use std::{path::Path, sync::Mutex};
+
+use chrono::{DateTime, Utc};
+use lockbox_events::{FILE_STORAGE_SOURCE, FileMessageData};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite_migration::{M, Migrations};
+use uuid::Uuid;
+
+use super::{Completion, CreateOutcome, DeletedFile, FileRow, MetaError, MetaStore, OutboxRow, UploadRow};
+
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    "CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        refs INTEGER NOT NULL CHECK (refs > 0)
+    );
+    CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX files_by_user ON files (user_id, id DESC);
+    CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        length INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        file_id TEXT,
+        sha256 TEXT
+    );
+    CREATE INDEX uploads_by_user ON uploads (user_id);
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        event_type TEXT NOT NULL,
+        body BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+    );
+    CREATE INDEX outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;",
+)];
+
+/// SQLite behind a mutex: one writer at a time is what SQLite does anyway.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, MetaError> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, MetaError>) -> Result<T, MetaError> {
+        let mut conn = self.conn.lock().map_err(|_| MetaError::Poisoned)?;
+        f(&mut conn)
+    }
+}
+
+fn ms(ts: &DateTime<Utc>) -> i64 {
+    ts.timestamp_millis()
+}
+
+fn from_ms(value: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(value).unwrap_or_default()
+}
+
+fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn uint(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
+fn uuid(column: &'static str, raw: String) -> Result<Uuid, MetaError> {
+    Uuid::parse_str(&raw).map_err(|_| MetaError::Corrupt { column, value: raw })
+}
+
+type RawUpload = (String, String, String, i64, i64, i64, i64, Option<String>, Option<String>);
+
+fn raw_upload(row: &Row<'_>) -> rusqlite::Result<RawUpload> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?, row.get(8)?))
+}
+
+fn upload_from(raw: RawUpload) -> Result<UploadRow, MetaError> {
+    let (id, user_id, name, length, offset, created_at, expires_at, file_id, sha256) = raw;
+    Ok(UploadRow {
+        id: uuid("uploads.id", id)?,
+        user_id,
+        name,
+        length: uint(length),
+        offset: uint(offset),
+        created_at: from_ms(created_at),
+        expires_at: from_ms(expires_at),
+        file_id: file_id.map(|f| uuid("uploads.file_id", f)).transpose()?,
+        sha256,
+    })
+}
+
+type RawFile = (String, String, String, i64, String, i64);
+
+fn raw_file(row: &Row<'_>) -> rusqlite::Result<RawFile> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+}
+
+fn file_from(raw: RawFile) -> Result<FileRow, MetaError> {
+    let (id, user_id, name, size, sha256, created_at) = raw;
+    Ok(FileRow { id: uuid("files.id", id)?, user_id, name, size: uint(size), sha256, created_at: from_ms(created_at) })
+}
+
+const FILE_COLUMNS: &str = "id, user_id, name, size, sha256, created_at";
+
+fn stored_bytes(tx: &Transaction<'_>, user: &str) -> Result<u64, MetaError> {
+    let sum: i64 = tx.query_row("SELECT COALESCE(SUM(size), 0) FROM files WHERE user_id = ?1", [user], |r| r.get(0))?;
+    Ok(uint(sum))
+}
+
+fn insert_outbox(tx: &Transaction<'_>, event: &FileMessageData) -> Result<(), MetaError> {
+    tx.execute(
+        "INSERT INTO outbox (id, event_type, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![Uuid::now_v7().to_string(), event.event_type.as_str(), event.to_json(), ms(&event.timestamp)],
+    )?;
+    Ok(())
+}
+
+impl MetaStore for SqliteStore {
+    fn ping(&self) -> Result<(), MetaError> {
+        self.with(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(drop)?))
+    }
+
+    fn create_upload(&self, u: &UploadRow, quota: u64) -> Result<CreateOutcome, MetaError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let stored = stored_bytes(&tx, &u.user_id)?;
+            let reserved: i64 = tx.query_row(
+                "SELECT COALESCE(SUM(length), 0) FROM uploads WHERE user_id = ?1 AND file_id IS NULL",
+                [&u.user_id],
+                |r| r.get(0),
+            )?;
+            let used = stored.saturating_add(uint(reserved));
+            let room = quota.saturating_sub(used);
+            if u.length > room {
+                return Ok(CreateOutcome::OverQuota { room });
+            }
+            tx.execute(
+                "INSERT INTO uploads (id, user_id, name, length, offset, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![u.id.to_string(), u.user_id, u.name, int(u.length), int(u.offset), ms(&u.created_at), ms(&u.expires_at)],
+            )?;
+            tx.commit()?;
+            Ok(CreateOutcome::Created)
+        })
+    }
+
+    fn upload(&self, id: Uuid) -> Result<Option<UploadRow>, MetaError> {
+        self.with(|c| {
+            let raw = c
+                .query_row(
+                    "SELECT id, user_id, name, length, offset, created_at, expires_at, file_id, sha256 FROM uploads WHERE id = ?1",
+                    [id.to_string()],
+                    raw_upload,
+                )
+                .optional()?;
+            raw.map(upload_from).transpose()
+        })
+    }
+
+    fn set_upload_offset(&self, id: Uuid, offset: u64) -> Result<(), MetaError> {
+        self.with(|c| {
+            c.execute("UPDATE uploads SET offset = ?2 WHERE id = ?1", params![id.to_string(), int(offset)])?;
+            Ok(())
+        })
+    }
+
+    fn delete_upload(&self, id: Uuid) -> Result<bool, MetaError> {
+        self.with(|c| Ok(c.execute("DELETE FROM uploads WHERE id = ?1", [id.to_string()])? > 0))
+    }
+
+    fn expired_uploads(&self, now_ms: i64) -> Result<Vec<Uuid>, MetaError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT id FROM uploads WHERE expires_at < ?1")?;
+            let ids = stmt.query_map([now_ms], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+            ids.into_iter().map(|id| uuid("uploads.id", id)).collect()
+        })
+    }
+
+    fn upload_ids(&self) -> Result<Vec<Uuid>, MetaError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT id FROM uploads")?;
+            let ids = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+            ids.into_iter().map(|id| uuid("uploads.id", id)).collect()
+        })
+    }
+
+    fn complete_upload(&self, done: &Completion, warn_at: u64) -> Result<(), MetaError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let f = &done.file;
+            let before = stored_bytes(&tx, &f.user_id)?;
+            tx.execute(
+                "INSERT INTO blobs (sha256, size, refs) VALUES (?1, ?2, 1)
+                 ON CONFLICT (sha256) DO UPDATE SET refs = refs + 1",
+                params![f.sha256, int(f.size)],
+            )?;
+            tx.execute(
+                &format!("INSERT INTO files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                params![f.id.to_string(), f.user_id, f.name, int(f.size), f.sha256, ms(&f.created_at)],
+            )?;
+            tx.execute(
+                "UPDATE uploads SET offset = length, file_id = ?2, sha256 = ?3 WHERE id = ?1",
+                params![done.upload_id.to_string(), f.id.to_string(), f.sha256],
+            )?;
+            insert_outbox(&tx, &done.event)?;
+            let after = before.saturating_add(f.size);
+            if before < warn_at && after >= warn_at {
+                insert_outbox(&tx, &FileMessageData::quota_warning(FILE_STORAGE_SOURCE, f.user_id.clone()))?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn blob_referenced(&self, sha256: &str) -> Result<bool, MetaError> {
+        self.with(|c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM blobs WHERE sha256 = ?1", [sha256], |r| r.get::<_, i64>(0))? > 0)
+        })
+    }
+
+    fn list_files(&self, user: &str, before: Option<Uuid>, limit: u32) -> Result<Vec<FileRow>, MetaError> {
+        self.with(|c| {
+            // File ids are UUIDv7: their text order is their creation order.
+            let before = before.map(|b| b.to_string()).unwrap_or_else(|| "g".to_owned());
+            let mut stmt = c.prepare(&format!(
+                "SELECT {FILE_COLUMNS} FROM files WHERE user_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![user, before, limit], raw_file)?.collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter().map(file_from).collect()
+        })
+    }
+
+    fn file(&self, user: &str, id: Uuid) -> Result<Option<FileRow>, MetaError> {
+        self.with(|c| {
+            let raw = c
+                .query_row(
+                    &format!("SELECT {FILE_COLUMNS} FROM files WHERE id = ?1 AND user_id = ?2"),
+                    params![id.to_string(), user],
+                    raw_file,
+                )
+                .optional()?;
+            raw.map(file_from).transpose()
+        })
+    }
+
+    fn delete_file(
+        &self,
+        user: &str,
+        id: Uuid,
+        event: &dyn Fn(&FileRow) -> FileMessageData,
+    ) -> Result<Option<DeletedFile>, MetaError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let raw = tx
+                .query_row(
+                    &format!("SELECT {FILE_COLUMNS} FROM files WHERE id = ?1 AND user_id = ?2"),
+                    params![id.to_string(), user],
+                    raw_file,
+                )
+                .optional()?;
+            let Some(file) = raw.map(file_from).transpose()? else { return Ok(None) };
+            tx.execute("DELETE FROM files WHERE id = ?1", [id.to_string()])?;
+            let refs: i64 = tx.query_row("SELECT refs FROM blobs WHERE sha256 = ?1", [&file.sha256], |r| r.get(0))?;
+            let blob_unreferenced = refs <= 1;
+            if blob_unreferenced {
+                tx.execute("DELETE FROM blobs WHERE sha256 = ?1", [&file.sha256])?;
+            } else {
+                tx.execute("UPDATE blobs SET refs = refs - 1 WHERE sha256 = ?1", [&file.sha256])?;
+            }
+            insert_outbox(&tx, &event(&file))?;
+            tx.commit()?;
+            Ok(Some(DeletedFile { file, blob_unreferenced }))
+        })
+    }
+
+    fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxRow>, MetaError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT seq, id, body FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?1")?;
+            let rows = stmt
+                .query_map([limit], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(seq, id, body)| {
+                    let event = FileMessageData::from_json(&body).map_err(|_| MetaError::Corrupt {
+                        column: "outbox.body",
+                        value: String::from_utf8_lossy(&body).into_owned(),
+                    })?;
+                    Ok(OutboxRow { seq, id: uuid("outbox.id", id)?, event })
+                })
+                .collect()
+        })
+    }
+
+    fn mark_sent(&self, seqs: &[i64]) -> Result<(), MetaError> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let now = ms(&Utc::now());
+            {
+                let mut stmt = tx.prepare("UPDATE outbox SET sent_at = ?2 WHERE seq = ?1")?;
+                for seq in seqs {
+                    stmt.execute(params![seq, now])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn outbox_backlog(&self) -> Result<u64, MetaError> {
+        self.with(|c| {
+            Ok(uint(c.query_row("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL", [], |r| r.get(0))?))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        assert!(Migrations::from_slice(MIGRATIONS).validate().is_ok());
+    }
+}

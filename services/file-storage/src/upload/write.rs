@@ -1,0 +1,233 @@
+//! Appending one PATCH body to an upload, and finishing the upload on its last byte.
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use lockbox_events::{FILE_STORAGE_SOURCE, FileData, FileMessageData};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+use uuid::Uuid;
+
+use super::{Session, UploadError, Uploads, part};
+use crate::meta::{Completion, FileRow, UploadRow};
+
+/// Where an upload stands after a PATCH.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// More bytes are expected.
+    Partial { upload: UploadRow },
+    /// The last byte arrived: the file is stored and its event is in the outbox.
+    Complete { upload: UploadRow, file: FileRow },
+}
+
+/// How the body stream ended.
+enum Ended {
+    Complete,
+    /// The client went away (or stalled); what arrived before is on disk.
+    Interrupted,
+    TooLong,
+}
+
+/// Write buffer between the body stream and the temp file: large enough to make few
+/// blocking writes, small enough that memory stays flat whatever the file size.
+const WRITE_BUFFER: usize = 1 << 20;
+
+impl Uploads {
+    /// Appends `body` at `offset`. With `checksum` (a SHA-256 of this chunk) a mismatch or an
+    /// interrupted body discards the whole chunk; without it, an interrupted body keeps every
+    /// byte that arrived so the client can resume (tus semantics).
+    pub async fn append<S, E>(
+        &self,
+        user: &str,
+        id: Uuid,
+        offset: u64,
+        checksum: Option<[u8; 32]>,
+        body: S,
+    ) -> Result<Progress, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut session = self.lock(id).await?;
+        let row = self.owned(user, id).await?;
+        if let Some(file_id) = row.file_id {
+            return Err(UploadError::AlreadyComplete { file_id });
+        }
+        if offset != row.offset {
+            return Err(UploadError::OffsetMismatch { expected: row.offset, got: offset });
+        }
+        let path = self.part_path(id);
+        let hasher = match session.hashed.take() {
+            Some((at, hasher)) if at == row.offset => hasher,
+            _ => {
+                let (hasher, present) = part::rehash(path.clone(), row.offset).await?;
+                if present != row.offset {
+                    // The temp file lost its tail (a crash before fsync): resume from what is there.
+                    self.blocking(move |m| m.set_upload_offset(id, present)).await?;
+                    session.hashed = Some((present, hasher));
+                    return Err(UploadError::OffsetMismatch { expected: present, got: offset });
+                }
+                hasher
+            }
+        };
+        let before = hasher.clone();
+        let mut whole = hasher;
+        let mut chunk = Sha256::new();
+
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .await
+            .map_err(UploadError::io("opening an upload temp file"))?;
+        // Drop any bytes past the committed offset (from a chunk that could not be discarded).
+        let present = file.metadata().await.map_err(UploadError::io("reading an upload temp file"))?.len();
+        if present != offset {
+            file.set_len(offset).await.map_err(UploadError::io("truncating an upload temp file"))?;
+        }
+        let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+        out.seek(std::io::SeekFrom::Start(offset)).await.map_err(UploadError::io("seeking an upload temp file"))?;
+
+        let remaining = row.length - offset;
+        let mut written = 0u64;
+        let mut body = body;
+        let ended = loop {
+            let next = match tokio::time::timeout(self.limits.idle_timeout, body.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    tracing::info!(upload = %id, "upload body stalled; keeping what arrived");
+                    break Ended::Interrupted;
+                }
+            };
+            let bytes = match next {
+                None => break Ended::Complete,
+                Some(Ok(bytes)) => bytes,
+                Some(Err(error)) => {
+                    tracing::info!(upload = %id, %error, "upload body ended early; keeping what arrived");
+                    break Ended::Interrupted;
+                }
+            };
+            if written + bytes.len() as u64 > remaining {
+                break Ended::TooLong;
+            }
+            if let Err(e) = out.write_all(&bytes).await {
+                self.discard(out, offset, &mut session, before).await;
+                return Err(UploadError::io("writing an upload temp file")(e));
+            }
+            whole.update(&bytes);
+            chunk.update(&bytes);
+            written += bytes.len() as u64;
+            self.metrics.bytes_received.inc_by(bytes.len() as u64);
+        };
+
+        match ended {
+            Ended::TooLong => {
+                self.discard(out, offset, &mut session, before).await;
+                return Err(UploadError::BodyTooLong { length: row.length });
+            }
+            Ended::Interrupted if checksum.is_some() => {
+                // A partial chunk cannot be verified: none of it counts.
+                self.discard(out, offset, &mut session, before).await;
+                return Err(UploadError::Interrupted { offset });
+            }
+            Ended::Complete if checksum.is_some_and(|want| want[..] != chunk.finalize()[..]) => {
+                self.metrics.checksum_mismatches.inc();
+                self.discard(out, offset, &mut session, before).await;
+                tracing::info!(upload = %id, offset, "chunk refused: Upload-Checksum mismatch");
+                return Err(UploadError::ChecksumMismatch);
+            }
+            Ended::Interrupted | Ended::Complete => {}
+        }
+
+        let new_offset = offset + written;
+        let synced = async {
+            out.flush().await?;
+            out.get_ref().sync_data().await
+        };
+        if let Err(e) = synced.await {
+            self.discard(out, offset, &mut session, before).await;
+            return Err(UploadError::io("syncing an upload temp file")(e));
+        }
+        drop(out);
+        // The offset is recorded only once the bytes are on disk.
+        self.blocking(move |m| m.set_upload_offset(id, new_offset)).await?;
+        let mut upload = UploadRow { offset: new_offset, ..row };
+        if matches!(ended, Ended::Interrupted) {
+            session.hashed = Some((new_offset, whole));
+            return Err(UploadError::Interrupted { offset: new_offset });
+        }
+        if new_offset < upload.length {
+            session.hashed = Some((new_offset, whole));
+            return Ok(Progress::Partial { upload });
+        }
+        let sha256 = hex::encode(whole.finalize());
+        let file = self.finish(&upload, sha256).await?;
+        upload.file_id = Some(file.id);
+        upload.sha256 = Some(file.sha256.clone());
+        Ok(Progress::Complete { upload, file })
+    }
+
+    /// Undoes a chunk: the temp file and the hash go back to `offset`.
+    async fn discard(&self, out: BufWriter<tokio::fs::File>, offset: u64, session: &mut Session, before: Sha256) {
+        let file = out.into_inner();
+        if let Err(error) = file.set_len(offset).await {
+            // The next PATCH truncates to the committed offset again before writing.
+            tracing::warn!(%error, offset, "could not truncate a discarded chunk");
+        }
+        session.hashed = Some((offset, before));
+    }
+
+    /// The last byte is on disk: into the blob store, then ONE transaction for the file row
+    /// and its outbox row. Anything failing here leaves no file, no blob, no event.
+    pub(super) async fn finish(&self, upload: &UploadRow, sha256: String) -> Result<FileRow, UploadError> {
+        let id = upload.id;
+        let path = self.part_path(id);
+        let file = tokio::fs::File::open(&path).await.map_err(UploadError::io("reopening a finished upload"))?;
+        file.sync_all().await.map_err(UploadError::io("syncing a finished upload"))?;
+        drop(file);
+
+        let stored_at = lockbox_events::timestamp::now();
+        let row = FileRow {
+            id: Uuid::now_v7(),
+            user_id: upload.user_id.clone(),
+            name: upload.name.clone(),
+            size: upload.length,
+            sha256: sha256.clone(),
+            created_at: stored_at,
+        };
+        let event = FileMessageData::file_stored(
+            FILE_STORAGE_SOURCE,
+            upload.user_id.clone(),
+            FileData::new(row.id, row.name.clone(), stored_at),
+        );
+        let completion = Completion { upload_id: id, file: row.clone(), event };
+        let warn_at = self.limits.warn_at_bytes;
+
+        let _commit = self.commit_lock.lock().await;
+        let blobs = self.blobs.clone();
+        let digest = sha256.clone();
+        let put = tokio::task::spawn_blocking(move || blobs.put(&path, &digest)).await?;
+        let fresh = match put {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                self.remove(id).await?;
+                return Err(e.into());
+            }
+        };
+        if let Err(error) = self.blocking(move |m| m.complete_upload(&completion, warn_at)).await {
+            if fresh {
+                let blobs = self.blobs.clone();
+                let digest = sha256.clone();
+                if let Err(e) = tokio::task::spawn_blocking(move || blobs.remove(&digest)).await? {
+                    tracing::error!(error = %e, sha256, "could not remove the blob of a failed upload");
+                }
+            }
+            self.remove(id).await?;
+            return Err(error);
+        }
+        drop(_commit);
+        self.forget(id);
+        self.outbox.notify_one();
+        self.metrics.uploads_completed.inc();
+        tracing::info!(upload = %id, file = %row.id, user = %row.user_id, size = row.size, sha256 = %row.sha256, dedupe = !fresh, "file stored");
+        Ok(row)
+    }
+}
