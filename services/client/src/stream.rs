@@ -213,16 +213,19 @@ impl StreamConnection {
 }
 
 /// How a [`Subscription`] waits between reconnects: uniform in `[min, min·2^attempt]`,
-/// capped at `max` ("full jitter", so many apps do not come back in lockstep).
+/// capped at `max` ("full jitter", so many apps do not come back in lockstep); and how long
+/// a silent connection may stay open (the server sends heartbeats, 15 s apart by default).
 #[derive(Debug, Clone, Copy)]
 pub struct ReconnectPolicy {
     pub min: Duration,
     pub max: Duration,
+    /// No frame (not even a heartbeat) for this long: the server is gone; reconnect.
+    pub idle_timeout: Duration,
 }
 
 impl Default for ReconnectPolicy {
     fn default() -> Self {
-        Self { min: Duration::from_millis(200), max: Duration::from_secs(30) }
+        Self { min: Duration::from_millis(200), max: Duration::from_secs(30), idle_timeout: Duration::from_secs(45) }
     }
 }
 
@@ -305,7 +308,10 @@ async fn reconnect_loop(
                     return;
                 }
                 loop {
-                    match connection.next_frame().await {
+                    let Ok(next) = tokio::time::timeout(policy.idle_timeout, connection.next_frame()).await else {
+                        break format!("no frame for {:?}; the server looks dead", policy.idle_timeout);
+                    };
+                    match next {
                         Ok(Some(frame)) => {
                             if let Some(seq) = frame.seq() {
                                 // Never hand out a notification twice, whatever the server does.
@@ -349,7 +355,7 @@ mod tests {
 
     #[test]
     fn backoff_stays_within_its_bounds() {
-        let policy = ReconnectPolicy { min: Duration::from_millis(100), max: Duration::from_secs(2) };
+        let policy = ReconnectPolicy { min: Duration::from_millis(100), max: Duration::from_secs(2), ..ReconnectPolicy::default() };
         for attempt in 0..20 {
             let d = policy.delay(attempt);
             assert!(d >= policy.min && d <= policy.max, "{attempt}: {d:?}");

@@ -53,13 +53,36 @@ impl Notification {
     }
 }
 
-/// The body of `POST /v1/notifications/read`: either explicit ids, or everything up to and
-/// including a seq.
+/// The body of `POST /v1/notifications/read`: either explicit ids (`{"ids": [...]}`), or
+/// everything up to and including a seq (`{"up_to_seq": 42}`); never both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged, deny_unknown_fields)]
+#[serde(untagged)]
+#[serde(try_from = "ReadRequestWire")]
 pub enum ReadRequest {
     Ids { ids: Vec<Uuid> },
     UpToSeq { up_to_seq: u64 },
+}
+
+/// The accepted JSON shape, checked into a [`ReadRequest`] (an untagged enum alone would
+/// silently ignore an extra key).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadRequestWire {
+    ids: Option<Vec<Uuid>>,
+    up_to_seq: Option<u64>,
+}
+
+impl TryFrom<ReadRequestWire> for ReadRequest {
+    type Error = &'static str;
+
+    fn try_from(wire: ReadRequestWire) -> Result<Self, Self::Error> {
+        match (wire.ids, wire.up_to_seq) {
+            (Some(ids), None) => Ok(ReadRequest::Ids { ids }),
+            (None, Some(up_to_seq)) => Ok(ReadRequest::UpToSeq { up_to_seq }),
+            (Some(_), Some(_)) => Err("send either ids or up_to_seq, not both"),
+            (None, None) => Err("send ids or up_to_seq"),
+        }
+    }
 }
 
 /// The answer of `POST /v1/notifications/read`.
@@ -142,5 +165,7 @@ mod tests {
         let up: ReadRequest = serde_json::from_str(r#"{"up_to_seq": 9}"#).unwrap();
         assert_eq!(up, ReadRequest::UpToSeq { up_to_seq: 9 });
         assert!(serde_json::from_str::<ReadRequest>(r#"{"all": true}"#).is_err());
+        assert!(serde_json::from_str::<ReadRequest>(r#"{"ids": [], "up_to_seq": 1}"#).is_err());
+        assert_eq!(serde_json::to_string(&up).unwrap(), r#"{"up_to_seq":9}"#);
     }
 }

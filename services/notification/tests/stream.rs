@@ -226,6 +226,80 @@ async fn a_peer_that_stops_answering_heartbeats_is_closed_with_a_reason() {
 }
 
 #[tokio::test]
+async fn a_client_too_slow_to_keep_up_is_closed_with_a_reason_and_catches_up_with_since() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+    const N: u64 = 200;
+    let h = Harness::new("slow").await;
+    // Tiny socket buffers on both ends, so a client that does not read blocks the server's
+    // writes after a few frames instead of after megabytes.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_send_buffer_size(4096).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let service = Service::start_on(socket.listen(64).unwrap(), Config { stream_buffer: 8, ..h.config() }).await;
+
+    let client_socket = tokio::net::TcpSocket::new_v4().unwrap();
+    client_socket.set_recv_buffer_size(4096).unwrap();
+    let tcp = client_socket.connect(service.addr).await.unwrap();
+    let mut request = format!("ws://{}/v1/stream?since=0", service.addr).into_client_request().unwrap();
+    let auth = HeaderValue::from_str(&format!("Bearer {}", h.token("alice"))).unwrap();
+    request.headers_mut().insert("authorization", auth);
+    let (mut slow, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
+
+    // A healthy device of the same user reads everything, so we know all N were pushed.
+    let alice = h.client(&service, "alice");
+    let mut fast = alice.connect(0).await.unwrap();
+    let publishing = async {
+        for i in 1..=N {
+            h.publish(&format!("m-{i}"), &stored("alice", &format!("f{i}.txt"))).await;
+        }
+    };
+    let reading = async {
+        for seq in 1..=N {
+            assert_eq!(notification_of(next_frame(&mut fast).await).seq, seq);
+        }
+    };
+    tokio::join!(publishing, reading);
+
+    // Now the slow one reads: what fitted in its buffers, then the reason, then the close.
+    let mut last_seq = 0;
+    let mut error = None;
+    let close = loop {
+        let message = tokio::time::timeout(WAIT, slow.next()).await.expect("a message in time");
+        match message.expect("open").expect("readable") {
+            Message::Text(text) => match lockbox_events::Frame::from_json(&text).unwrap().body {
+                FrameBody::Notification { notification } => {
+                    assert_eq!(notification.seq, last_seq + 1, "in order until the cut");
+                    last_seq = notification.seq;
+                }
+                FrameBody::Error { code, message } => error = Some((code, message)),
+                FrameBody::Heartbeat { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            },
+            Message::Close(frame) => break frame.expect("a close frame with a reason"),
+            _ => {}
+        }
+    };
+    assert!(last_seq < N, "the slow client was cut off before the end");
+    let (code, message) = error.expect("an error frame before the close");
+    assert_eq!(code, "too_slow");
+    assert!(message.contains(&format!("since={last_seq}")), "{message}");
+    assert_eq!(u16::from(close.code), lockbox_events::frame::CLOSE_TOO_SLOW);
+
+    // Reconnecting with since catches up on exactly the rest.
+    let mut again = alice.connect(last_seq).await.unwrap();
+    for seq in last_seq + 1..=N {
+        assert_eq!(notification_of(next_frame(&mut again).await).seq, seq);
+    }
+
+    fast.close().await.unwrap();
+    again.close().await.unwrap();
+    service.stop().await;
+    h.cleanup().await;
+}
+
+#[tokio::test]
 async fn shutdown_closes_streams_with_a_resume_hint() {
     let h = Harness::new("shutdown").await;
     let service = h.start().await;

@@ -31,6 +31,10 @@ pub struct Harness {
 
 impl Harness {
     pub async fn new(test: &str) -> Self {
+        // The service's logs, shown with a failing test's output (RUST_LOG to change the level).
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
         let broker_config = isolated_config(test);
         let names = Names::new(broker_config.prefix.clone());
         // Its own connection name, so closing the service's connection leaves this one alone.
@@ -109,7 +113,10 @@ pub struct Service {
 
 impl Service {
     pub async fn start(config: Config) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(TcpListener::bind("127.0.0.1:0").await.unwrap(), config).await
+    }
+
+    pub async fn start_on(listener: TcpListener, config: Config) -> Self {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(run(listener, config, async move {
