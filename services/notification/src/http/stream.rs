@@ -1,0 +1,57 @@
+//! `GET /v1/stream?since=<seq>`: authenticates the handshake (the token comes in its
+//! `Authorization` header, never in the URL) and hands the socket to [`crate::session`].
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    extract::{Query, State, WebSocketUpgrade, rejection::QueryRejection},
+    http::HeaderValue,
+    response::Response,
+};
+use lockbox_auth::AuthUser;
+use serde::Deserialize;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use uuid::Uuid;
+
+use crate::{hub::Hub, http::ApiError, metrics::Metrics, session::Session, store::Store};
+
+/// The handshake response header naming the connection; a client sends it back on
+/// `POST /v1/notifications/read` so the read frame goes only to its *other* connections.
+pub const CONNECTION_ID_HEADER: &str = "x-lockbox-connection";
+
+/// What a stream connection needs.
+#[derive(Clone)]
+pub struct StreamContext {
+    pub store: Store,
+    pub hub: Hub,
+    pub metrics: Arc<Metrics>,
+    pub heartbeat: Duration,
+    /// Fires on shutdown: every connection closes with 1001 and a resume hint.
+    pub shutdown: CancellationToken,
+    /// Lets shutdown wait for connections to finish closing.
+    pub tracker: TaskTracker,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    /// Replay every stored notification with a greater seq first; 0 = everything kept.
+    since: Option<u64>,
+}
+
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    AuthUser(user): AuthUser,
+    State(ctx): State<StreamContext>,
+    query: Result<Query<StreamQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(ApiError::BadQuery)?;
+    let since = query.since.unwrap_or(0);
+    let tracker = ctx.tracker.clone();
+    let id = Uuid::now_v7();
+    let mut response = ws.on_upgrade(move |socket| tracker.track_future(Session::new(ctx, id, user, since).run(socket)));
+    if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+        response.headers_mut().insert(CONNECTION_ID_HEADER, value);
+    }
+    Ok(response)
+}
