@@ -22,8 +22,22 @@ setup
 ensure_rabbitmq
 
 say "building the services and the desktop app"
-cargo build --locked --bin lockbox-file-storage --bin lockbox-notification --bin lockbox-desktop
+cargo build --locked --bin lockbox-file-storage --bin lockbox-notification --bin lockbox-desktop --bin lockbox
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
+
+# One shared secret for both services (kept across runs, readable only by you), and a token
+# for the local user, so the app starts signed in.
+if [ -z "${LOCKBOX_TOKEN_SECRET:-}" ]; then
+  SECRET_FILE="$RUN/token-secret"
+  if [ ! -s "$SECRET_FILE" ]; then
+    (umask 077 && head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$SECRET_FILE")
+  fi
+  LOCKBOX_TOKEN_SECRET="$(cat "$SECRET_FILE")"
+  export LOCKBOX_TOKEN_SECRET
+fi
+LOCAL_USER="${LOCKBOX_USER:-${USER:-local}}"
+LOCKBOX_TOKEN="$("$BIN/lockbox" token --user "$LOCAL_USER")" || die "could not mint a token for $LOCAL_USER"
+export LOCKBOX_TOKEN
 
 export LOCKBOX_FS_LISTEN="${LOCKBOX_FS_LISTEN:-127.0.0.1:8710}"
 export LOCKBOX_NS_LISTEN="${LOCKBOX_NS_LISTEN:-127.0.0.1:8720}"
@@ -45,7 +59,8 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   PIDS+=($!)
 fi
 
-say "opening the LockBox window (Ctrl-C stops everything)"
+export LOCKBOX_FS_URL="http://$LOCKBOX_FS_LISTEN" LOCKBOX_NS_URL="http://$LOCKBOX_NS_LISTEN"
+say "opening the LockBox window, signed in as $LOCAL_USER (Ctrl-C stops everything)"
 if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
   dbus-run-session -- "$BIN/lockbox-desktop" &
 else

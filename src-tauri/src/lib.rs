@@ -7,6 +7,7 @@
 //! - [`commands`] — what the window may invoke, one module per area, each with its own
 //!   serializable error enum.
 //! - [`bindings`] — the tauri-specta builder; `ui/src/bindings.ts` is generated from it.
+//! - [`feed`] — the WebSocket to the NotificationService: inbox, toasts, read sync.
 //! - [`inbox`] — the SQLite inbox cache (migrations, FTS5 search, read state).
 //! - [`settings`] — service URLs, toasts, do-not-disturb, language; the token file.
 //! - [`toast`] — toast texts in English and Dutch, and folding bursts into a summary.
@@ -21,6 +22,7 @@ pub mod bindings;
 pub mod commands;
 pub mod drop;
 pub mod events;
+pub mod feed;
 pub mod inbox;
 pub mod session;
 pub mod settings;
@@ -30,7 +32,7 @@ pub mod upload;
 
 use std::{
     path::PathBuf,
-    sync::{Mutex, RwLock},
+    sync::{Arc, Mutex, RwLock},
 };
 
 use tauri::Manager;
@@ -94,11 +96,18 @@ pub fn run() -> Result<(), tauri::Error> {
             let inbox = inbox::Inbox::open(&dir.join("inbox.sqlite3"), user.as_deref().unwrap_or(""))?;
             let unread = inbox.unread_count()?;
             app.manage(InboxState(Mutex::new(inbox)));
-            app.manage(upload::Uploads::new(upload::UploadQueue::open(&dir.join("uploads.sqlite3"))?));
+            let uploads = Arc::new(upload::Uploads::new(upload::UploadQueue::open(&dir.join("uploads.sqlite3"))?));
+            app.manage(uploads.clone());
             app.manage(SettingsState { current: RwLock::new(settings), file, tokens });
             let tray = tray::install(&handle)?;
             app.manage(tray);
             tray::set_unread(&handle, unread);
+
+            let shutdown = tokio_util::sync::CancellationToken::new();
+            let toasts = toast::toaster::spawn(handle.clone());
+            app.manage(feed::spawn(handle.clone(), toasts, shutdown.clone()));
+            let target = Arc::new(upload::worker::SettingsTarget(handle.clone()));
+            upload::worker::spawn(uploads, target, upload::worker::CONCURRENCY, shutdown);
             Ok(())
         })
         .run(context())

@@ -15,7 +15,10 @@ export const commands = {
 	inboxMarkAllRead: () => typedError<number, InboxCommandError>(__TAURI_INVOKE("inbox_mark_all_read")),
 	settingsGet: () => typedError<SettingsView_Serialize, SettingsCommandError>(__TAURI_INVOKE("settings_get")),
 	settingsSave: (settings: Settings_Deserialize) => typedError<null, SettingsCommandError>(__TAURI_INVOKE("settings_save", { settings })),
-	/**  Stores a new token (takes effect on the next start of the app's connections). */
+	/**
+	 *  Stores a new token; the feed reconnects with it and the next upload uses it. (The inbox
+	 *  stays the one of the user the app started with until the app restarts.)
+	 */
 	settingsSetToken: (token: string) => typedError<string, SettingsCommandError>(__TAURI_INVOKE("settings_set_token", { token })),
 	/**  Streams the queue to the window: a snapshot, then every change and (throttled) progress. */
 	uploadSubscribe: (onUpdate: Channel<UploadUpdate_Deserialize>) => typedError<null, UploadCommandError>(__TAURI_INVOKE("upload_subscribe", { onUpdate })),

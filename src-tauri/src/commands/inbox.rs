@@ -5,7 +5,13 @@ use std::sync::Mutex;
 use serde::Serialize;
 use tauri::State;
 
-use crate::inbox::{Inbox, InboxError, InboxFilter, InboxPage};
+use lockbox_events::ReadRequest;
+use tauri::AppHandle;
+
+use crate::{
+    feed::{self, FeedHandle},
+    inbox::{Inbox, InboxError, InboxFilter, InboxPage},
+};
 
 /// The managed inbox of the signed-in user.
 pub struct InboxState(pub Mutex<Inbox>);
@@ -46,18 +52,37 @@ pub fn inbox_unread_count(state: State<'_, InboxState>) -> Result<u32, InboxComm
 /// Marks these read here; the feed tells the server, which tells the user's other devices.
 #[tauri::command]
 #[specta::specta]
-pub fn inbox_mark_read(state: State<'_, InboxState>, ids: Vec<String>) -> Result<u32, InboxCommandError> {
+pub fn inbox_mark_read(
+    app: AppHandle,
+    state: State<'_, InboxState>,
+    feed: State<'_, FeedHandle>,
+    ids: Vec<String>,
+) -> Result<u32, InboxCommandError> {
     let now = lockbox_events::timestamp::format(&lockbox_events::timestamp::now());
-    with_inbox(&state, |inbox| inbox.mark_read(&ids, &now)).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+    let changed = with_inbox(&state, |inbox| inbox.mark_read(&ids, &now))?;
+    let ids: Vec<uuid::Uuid> = ids.iter().filter_map(|id| uuid::Uuid::parse_str(id).ok()).collect();
+    if changed > 0 && !ids.is_empty() {
+        feed.send_read(ReadRequest::Ids { ids });
+    }
+    feed::changed(&app, Vec::new());
+    Ok(u32::try_from(changed).unwrap_or(u32::MAX))
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn inbox_mark_all_read(state: State<'_, InboxState>) -> Result<u32, InboxCommandError> {
+pub fn inbox_mark_all_read(
+    app: AppHandle,
+    state: State<'_, InboxState>,
+    feed: State<'_, FeedHandle>,
+) -> Result<u32, InboxCommandError> {
     let now = lockbox_events::timestamp::format(&lockbox_events::timestamp::now());
-    with_inbox(&state, |inbox| {
+    let (top, changed) = with_inbox(&state, |inbox| {
         let top = inbox.max_seq()?;
-        inbox.mark_read_up_to(top, &now)
-    })
-    .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+        Ok((top, inbox.mark_read_up_to(top, &now)?))
+    })?;
+    if top > 0 {
+        feed.send_read(ReadRequest::UpToSeq { up_to_seq: u64::try_from(top).unwrap_or(0) });
+    }
+    feed::changed(&app, Vec::new());
+    Ok(u32::try_from(changed).unwrap_or(u32::MAX))
 }

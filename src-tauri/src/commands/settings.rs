@@ -5,7 +5,10 @@ use std::sync::RwLock;
 use serde::Serialize;
 use tauri::State;
 
-use crate::settings::{Settings, SettingsFile, TokenStore};
+use crate::{
+    feed::FeedHandle,
+    settings::{Settings, SettingsFile, TokenStore},
+};
 
 pub struct SettingsState {
     pub current: RwLock<Settings>,
@@ -44,18 +47,29 @@ pub fn settings_get(state: State<'_, SettingsState>) -> Result<SettingsView, Set
 
 #[tauri::command]
 #[specta::specta]
-pub fn settings_save(state: State<'_, SettingsState>, settings: Settings) -> Result<(), SettingsCommandError> {
+pub fn settings_save(
+    state: State<'_, SettingsState>,
+    feed: State<'_, FeedHandle>,
+    settings: Settings,
+) -> Result<(), SettingsCommandError> {
     settings.validate().map_err(|e| SettingsCommandError::Invalid(e.to_string()))?;
     state.file.save(&settings).map_err(|e| SettingsCommandError::Storage(e.to_string()))?;
     *state.current.write().map_err(|_| SettingsCommandError::Poisoned)? = settings;
+    feed.restart();
     Ok(())
 }
 
-/// Stores a new token (takes effect on the next start of the app's connections).
+/// Stores a new token; the feed reconnects with it and the next upload uses it. (The inbox
+/// stays the one of the user the app started with until the app restarts.)
 #[tauri::command]
 #[specta::specta]
-pub fn settings_set_token(state: State<'_, SettingsState>, token: String) -> Result<String, SettingsCommandError> {
+pub fn settings_set_token(
+    state: State<'_, SettingsState>,
+    feed: State<'_, FeedHandle>,
+    token: String,
+) -> Result<String, SettingsCommandError> {
     let user = crate::session::user_of(token.trim()).ok_or(SettingsCommandError::NotAToken)?;
     state.tokens.save(&token).map_err(|e| SettingsCommandError::Storage(e.to_string()))?;
+    feed.restart();
     Ok(user)
 }

@@ -14,6 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{UploadItem, UploadState, UploadUpdate, Uploads};
 
+/// How many files upload at once.
+pub const CONCURRENCY: usize = 3;
+
 /// How often progress of one file reaches the window.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -21,6 +24,19 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 pub trait Target: Send + Sync + 'static {
     /// The FileStorageService URL and the bearer token, or why there is none.
     fn target(&self) -> Result<(String, String), String>;
+}
+
+/// The target from the app's settings and token file.
+pub struct SettingsTarget(pub tauri::AppHandle);
+
+impl Target for SettingsTarget {
+    fn target(&self) -> Result<(String, String), String> {
+        use tauri::Manager;
+        let state = self.0.try_state::<crate::commands::settings::SettingsState>().ok_or("the app is still starting")?;
+        let url = state.current.read().map_err(|_| "settings unavailable; restart LockBox")?.file_storage_url.clone();
+        let token = state.tokens.load().ok_or("not signed in: paste a token in Settings, then press Retry")?;
+        Ok((url, token))
+    }
 }
 
 pub fn spawn(uploads: Arc<Uploads>, target: Arc<dyn Target>, concurrency: usize, shutdown: CancellationToken) {
