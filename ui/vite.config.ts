@@ -8,5 +8,5 @@ export default defineConfig({
   clearScreen: false,
   server: { port: 1420, strictPort: true },
   build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
-  test: { environment: "jsdom" },
+  test: { environment: "jsdom", setupFiles: ["src/test/setup.ts"] },
 });
