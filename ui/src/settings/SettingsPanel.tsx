@@ -38,6 +38,8 @@ export function SettingsPanel({ onClose, onSignedIn }: Props) {
   const first = useRef<HTMLInputElement>(null);
   const titleId = useId();
   const errorId = useId();
+  const tokenId = useId();
+  const tokenHintId = useId();
 
   useEffect(() => {
     let live = true;
@@ -140,21 +142,23 @@ export function SettingsPanel({ onClose, onSignedIn }: Props) {
                   "Not signed in. Paste a token below to sign in."
                 )}
               </p>
-              <label className="field">
-                <span>{view.signedInAs ? "New token" : "Token"}</span>
+              <div className="field">
+                <label htmlFor={tokenId}>{view.signedInAs ? "New token" : "Token"}</label>
                 <input
+                  id={tokenId}
                   type="password"
                   value={token}
                   onChange={(e) => setToken(e.target.value)}
                   autoComplete="off"
                   spellCheck={false}
                   placeholder={view.signedInAs ? "Leave empty to keep the current one" : "Paste your LockBox token"}
-                  {...invalid("token")}
+                  aria-describedby={problem?.field === "token" ? `${errorId} ${tokenHintId}` : tokenHintId}
+                  aria-invalid={problem?.field === "token" || undefined}
                 />
-                <small className="muted">
-                  Mint one with <code>lockbox token --user &lt;id&gt;</code>. It is stored privately, never shown again.
+                <small id={tokenHintId} className="muted">
+                  Mint one with <code>lockbox token --user &lt;id&gt;</code>. It is stored privately and never shown again.
                 </small>
-              </label>
+              </div>
             </fieldset>
 
             <fieldset>
