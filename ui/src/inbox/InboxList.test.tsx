@@ -190,3 +190,32 @@ describe("InboxList", () => {
     expect(scroller().scrollTop).toBeGreaterThan(100 * ROW_HEIGHT);
   });
 });
+
+describe("InboxList keyboard and live updates", () => {
+  it("arrow keys, End and Home move the focus between rows", async () => {
+    installIpc(bigInbox());
+    render(<InboxList unread={0} onReadChanged={() => {}} />);
+    const first = await screen.findByRole("button", { name: /file-0\.pdf stored/ });
+    first.focus();
+    fireEvent.keyDown(first, { key: "ArrowDown" });
+    await waitFor(() => expect(document.activeElement?.textContent).toContain("file-1.pdf stored"));
+    fireEvent.keyDown(document.activeElement as HTMLElement, { key: "End" });
+    expect(await screen.findByText("file-99999.pdf stored")).toBeTruthy();
+    await waitFor(() => expect(document.activeElement?.textContent).toContain("file-99999.pdf stored"));
+    fireEvent.keyDown(document.activeElement as HTMLElement, { key: "Home" });
+    await waitFor(() => expect(document.activeElement?.textContent).toContain("file-0.pdf stored"));
+  });
+
+  it("keeps the reader's place when new notifications arrive above", async () => {
+    const ipc = installIpc(bigInbox());
+    render(<InboxList unread={0} onReadChanged={() => {}} />);
+    await screen.findByText("file-0.pdf stored");
+    const el = scroller();
+    await act(async () => {
+      el.scrollTop = 500 * ROW_HEIGHT;
+      fireEvent.scroll(el);
+    });
+    await ipc.emit("inbox-changed", { unread: 2, added: [notification(0), notification(1)] });
+    expect(el.scrollTop).toBe(502 * ROW_HEIGHT);
+  });
+});

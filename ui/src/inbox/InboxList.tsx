@@ -31,8 +31,17 @@ export function InboxList({ unread, onReadChanged }: Props) {
 
   const { refresh, markReadLocally, locate, item: itemAt } = pages;
 
-  // New notifications or read state from elsewhere (the server, another device).
-  useEffect(() => on.inboxChanged(() => refresh()), [refresh]);
+  // New notifications or read state from elsewhere (the server, another device). Someone reading
+  // further down keeps their place; new rows only push the list when it is at the top.
+  const unfiltered = filter.query === "" && !filter.unreadOnly;
+  useEffect(
+    () =>
+      on.inboxChanged(({ added }) => {
+        if (unfiltered) list.current?.keepPositionAfterInsert(added.length);
+        refresh();
+      }),
+    [refresh, unfiltered],
+  );
 
   // A new filter starts at the top.
   useEffect(() => {

@@ -7,6 +7,8 @@ import { useCallback, useEffect, useImperativeHandle, useLayoutEffect, useRef, u
 
 export interface VirtualListHandle {
   scrollToIndex(index: number, align?: "nearest" | "center"): void;
+  /** Rows were inserted above: move down with them so what is on screen stays put (unless at the top). */
+  keepPositionAfterInsert(rowsAbove: number): void;
   focusIndex(index: number): void;
 }
 
@@ -74,7 +76,22 @@ export function VirtualList({ count, rowHeight, label, renderRow, onRangeChange,
     [count, scrollToIndex],
   );
 
-  useImperativeHandle(ref, () => ({ scrollToIndex, focusIndex }), [scrollToIndex, focusIndex]);
+  const keepPositionAfterInsert = useCallback(
+    (rowsAbove: number) => {
+      const el = scroller.current;
+      if (!el || el.scrollTop === 0 || rowsAbove <= 0) return;
+      const next = el.scrollTop + rowsAbove * rowHeight;
+      el.scrollTop = next;
+      setScrollTop(next);
+    },
+    [rowHeight],
+  );
+
+  useImperativeHandle(ref, () => ({ scrollToIndex, focusIndex, keepPositionAfterInsert }), [
+    scrollToIndex,
+    focusIndex,
+    keepPositionAfterInsert,
+  ]);
 
   // Focus moves once the target row is rendered.
   useEffect(() => {

@@ -31,7 +31,7 @@ export function DropZone({ compact }: { compact: boolean }) {
         <h2 className="dropzone-title">Drop files here to upload</h2>
         <p className="dropzone-hint">
           {compact
-            ? "Anywhere in this window. Folders are uploaded with everything in them."
+            ? "Anywhere in this window — folders too."
             : "They are kept safe in your LockBox, and you are notified when they arrive."}
         </p>
       </div>

@@ -54,14 +54,24 @@ function BatchGroup({ batch }: { batch: Batch }) {
   );
 }
 
-/** Every batch with its batch bar, then one row per file. */
+/** Older batches wait behind a button: the queue remembers every upload across restarts. */
+const SHOWN_BATCHES = 20;
+
+/** Every batch with its batch bar, then one row per file; newest batch first. */
 export function UploadList({ batches }: { batches: Batch[] }) {
+  const [showOlder, setShowOlder] = useState(false);
   if (batches.length === 0) return null;
+  const shown = showOlder ? batches : batches.slice(0, SHOWN_BATCHES);
   return (
     <div className="upload-list" aria-label="Uploads" role="region">
-      {batches.map((batch) => (
+      {shown.map((batch) => (
         <BatchGroup key={batch.id} batch={batch} />
       ))}
+      {shown.length < batches.length && (
+        <button type="button" className="button link" onClick={() => setShowOlder(true)}>
+          Show {batches.length - shown.length} older uploads
+        </button>
+      )}
     </div>
   );
 }

@@ -48,7 +48,12 @@ function Timeline({ state }: { state: UploadState }) {
       {TIMELINE.map((step, i) => {
         const status = reached < 0 ? "todo" : i < reached ? "done" : i === reached ? "current" : "todo";
         return (
-          <li key={step} data-status={status} aria-current={status === "current" ? "step" : undefined}>
+          <li
+            key={step}
+            data-status={status}
+            aria-current={status === "current" ? "step" : undefined}
+            title={STEP_LABELS[step]}
+          >
             {STEP_LABELS[step]}
           </li>
         );
