@@ -13,7 +13,7 @@ function renderList(items: UploadItem[]) {
 describe("UploadList", () => {
   it("shows one progress bar per file with its bytes, and one for the batch", () => {
     renderList([
-      upload({ id: "a", name: "photos/a.jpg", size: 2_000_000, sent: 500_000, state: "uploading" }),
+      upload({ id: "a", name: "photos/a.jpg", path: "/home/alice/photos/a.jpg", size: 2_000_000, sent: 500_000, state: "uploading" }),
       upload({ id: "b", name: "photos/b.jpg", size: 2_000_000, sent: 0, state: "queued" }),
     ]);
     const file = screen.getByRole("progressbar", { name: "Upload of photos/a.jpg" });
@@ -23,6 +23,8 @@ describe("UploadList", () => {
     expect(batch.getAttribute("aria-valuenow")).toBe("12");
     expect(batch.getAttribute("aria-valuetext")).toBe("500 KB of 4 MB");
     expect(screen.getByText("0 of 2 files · 500 KB of 4 MB")).toBeTruthy();
+    // Inside the folder's batch, rows show the name within the folder.
+    expect(screen.getByText("a.jpg").title).toBe("/home/alice/photos/a.jpg");
   });
 
   it("marks where each file is on its timeline", () => {

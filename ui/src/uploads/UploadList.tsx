@@ -7,13 +7,11 @@ import { UploadRow } from "./UploadRow";
 /** A big folder is shown in slices so thousands of files do not make the window sluggish. */
 const SHOWN_PER_BATCH = 50;
 
-function batchTitle(batch: Batch): string {
+/** The dropped folder all of the batch's files are in, if there is one. */
+function batchFolder(batch: Batch): string | undefined {
   const folders = new Set(batch.items.map((item) => (item.name.includes("/") ? item.name.split("/")[0] : "")));
-  if (folders.size === 1) {
-    const [folder] = folders;
-    if (folder) return folder;
-  }
-  return `${batch.items.length} files`;
+  const [folder] = folders;
+  return folders.size === 1 && folder ? folder : undefined;
 }
 
 function batchSummary(batch: Batch): string {
@@ -26,7 +24,8 @@ function BatchGroup({ batch }: { batch: Batch }) {
   const [showAll, setShowAll] = useState(false);
   const single = batch.items.length === 1;
   const shown = showAll ? batch.items : batch.items.slice(0, SHOWN_PER_BATCH);
-  const title = batchTitle(batch);
+  const folder = batchFolder(batch);
+  const title = folder ?? `${batch.items.length} files`;
   const tone = batch.failed > 0 ? "failed" : batch.active === 0 && batch.counted > 0 ? "done" : "normal";
 
   return (
@@ -42,7 +41,7 @@ function BatchGroup({ batch }: { batch: Batch }) {
       )}
       <ul className="uploads" role="list">
         {shown.map((item) => (
-          <UploadRow key={item.id} item={item} />
+          <UploadRow key={item.id} item={item} folder={single ? undefined : folder} />
         ))}
       </ul>
       {shown.length < batch.items.length && (

@@ -62,8 +62,11 @@ function Timeline({ state }: { state: UploadState }) {
   );
 }
 
-/** One file: name, bytes, its progress bar, where it is on its timeline, and Cancel / Retry. */
-export function UploadRow({ item }: { item: UploadItem }) {
+/**
+ * One file: name, bytes, its progress bar, where it is on its timeline, and Cancel / Retry.
+ * `folder`: the dropped folder its batch is named after, left out of the visible name.
+ */
+export function UploadRow({ item, folder }: { item: UploadItem; folder?: string }) {
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const sent = sentBytes(item);
@@ -82,7 +85,7 @@ export function UploadRow({ item }: { item: UploadItem }) {
     <li className="upload" data-state={item.state}>
       <div className="upload-head">
         <span className="upload-name" title={item.path}>
-          {item.name}
+          {folder && item.name.startsWith(`${folder}/`) ? item.name.slice(folder.length + 1) : item.name}
         </span>
         <span className="upload-bytes">
           {item.size == null ? formatBytes(sent) : `${formatBytes(sent)} of ${formatBytes(item.size)}`}
