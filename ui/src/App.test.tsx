@@ -65,4 +65,15 @@ describe("App", () => {
     expect(screen.queryByRole("dialog")).toBeNull();
     expect(document.activeElement).toBe(button);
   });
+
+  it("has the desktop shortcuts: Ctrl+F searches, Ctrl+O chooses files, Ctrl+, opens settings", async () => {
+    const ipc = installIpc({ upload_choose_files: () => ({ items: [], problems: [] }) });
+    render(<App />);
+    fireEvent.keyDown(window, { key: "f", ctrlKey: true });
+    expect(document.activeElement).toBe(screen.getByRole("searchbox", { name: "Search notifications" }));
+    fireEvent.keyDown(window, { key: "o", ctrlKey: true });
+    await waitFor(() => expect(ipc.callsOf("upload_choose_files")).toHaveLength(1));
+    fireEvent.keyDown(window, { key: ",", ctrlKey: true });
+    expect(await screen.findByRole("dialog", { name: "Settings" })).toBeTruthy();
+  });
 });

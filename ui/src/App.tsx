@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { InboxList } from "./inbox/InboxList";
 import { SettingsPanel } from "./settings/SettingsPanel";
 import { StatusPill } from "./StatusPill";
@@ -6,6 +6,7 @@ import { DropOverlay } from "./uploads/DropOverlay";
 import { DropZone } from "./uploads/DropZone";
 import { UploadList } from "./uploads/UploadList";
 import { useUploads } from "./uploads/useUploads";
+import { shortcutLabel, useShortcuts } from "./useShortcuts";
 import { useUnreadCount } from "./useUnreadCount";
 
 function UnreadBadge({ unread }: { unread: number | null }) {
@@ -28,6 +29,15 @@ export default function App() {
   const settingsButton = useRef<HTMLButtonElement>(null);
 
   const closeSettings = useCallback(() => setSettingsOpen(false), []);
+  const shortcuts = useMemo(
+    () => ({
+      f: () => document.getElementById("inbox-search")?.focus(),
+      o: () => document.getElementById("choose-files")?.click(),
+      ",": () => setSettingsOpen(true),
+    }),
+    [],
+  );
+  useShortcuts(shortcuts, !settingsOpen);
   // Focus goes back to the button that opened the sheet once the window is interactive again.
   const wasOpen = useRef(false);
   useEffect(() => {
@@ -56,7 +66,7 @@ export default function App() {
               onClick={() => setSettingsOpen(true)}
               aria-label="Settings"
               aria-haspopup="dialog"
-              title="Settings"
+              title={`Settings (${shortcutLabel(",")})`}
             >
               <svg viewBox="0 0 24 24" aria-hidden="true">
                 <circle cx="12" cy="12" r="3" />

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, errorMessage, on, type InboxItem, type InboxQuery } from "../api";
 import { useDebounced, useNow } from "../hooks";
+import { shortcutLabel } from "../useShortcuts";
 import { InboxRow } from "./InboxRow";
 import { useInboxPages } from "./useInboxPages";
 import { VirtualList, type VirtualListHandle } from "./VirtualList";
@@ -186,9 +187,11 @@ export function InboxList({ unread, onReadChanged }: Props) {
       <div className="inbox-toolbar">
         <h2 className="pane-title">Inbox</h2>
         <input
+          id="inbox-search"
           type="search"
           className="search"
           placeholder="Search titles and file names"
+          title={`Search (${shortcutLabel("f")})`}
           aria-label="Search notifications"
           value={search}
           onChange={(e) => setSearch(e.target.value)}

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { api, errorMessage } from "../api";
+import { shortcutLabel } from "../useShortcuts";
 
 /**
  * The visible drop target and its keyboard twin, "Choose files…". The whole window accepts
@@ -35,7 +36,14 @@ export function DropZone({ compact }: { compact: boolean }) {
             : "They are kept safe in your LockBox, and you are notified when they arrive."}
         </p>
       </div>
-      <button type="button" className="button primary" onClick={choose} disabled={busy}>
+      <button
+        id="choose-files"
+        type="button"
+        className="button primary"
+        onClick={choose}
+        disabled={busy}
+        title={`Choose files to upload (${shortcutLabel("o")})`}
+      >
         {busy ? "Choosing…" : "Choose files…"}
       </button>
       {notice && (
