@@ -7,11 +7,13 @@ export function formatBytes(bytes: number | null | undefined): string {
   if (bytes == null || !Number.isFinite(bytes) || bytes < 0) return "—";
   let value = bytes;
   let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
+  const digitsFor = (v: number, u: number) => (u === 0 || v >= 99.95 ? 0 : 1);
+  // Compare the rounded value, so 999 999 bytes reads "1 MB", not "1,000 KB".
+  while (unit < UNITS.length - 1 && Number(value.toFixed(digitsFor(value, unit))) >= 1000) {
     value /= 1000;
     unit += 1;
   }
-  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  const digits = digitsFor(value, unit);
   return `${value.toLocaleString(undefined, { maximumFractionDigits: digits })} ${UNITS[unit]}`;
 }
 
