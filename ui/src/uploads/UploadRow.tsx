@@ -17,13 +17,13 @@ const STEP_LABELS: Record<UploadState, string> = {
 function statusText(item: UploadItem): string {
   switch (item.state) {
     case "queued":
-      return "Waiting to upload";
+      return "Waiting";
     case "uploading":
       return item.size ? `Uploading · ${percent(item.sent ?? 0, item.size)} %` : "Uploading";
     case "stored":
-      return "Stored · checking the checksum";
+      return "Stored · verifying";
     case "verified":
-      return "Verified · waiting for the notification";
+      return "Verified · checksum matches";
     case "notified":
       return "Done";
     case "failed":
