@@ -5,7 +5,7 @@
 use tauri_specta::{Builder, collect_commands, collect_events};
 
 use crate::{
-    commands::{inbox, settings, upload},
+    commands::{feed, inbox, settings, upload},
     events::{DropHover, FeedStatus, FocusItem, InboxChanged},
 };
 
@@ -13,6 +13,7 @@ pub fn builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .events(collect_events![FeedStatus, InboxChanged, DropHover, FocusItem])
         .commands(collect_commands![
+        feed::feed_status,
         inbox::inbox_page,
         inbox::inbox_unread_count,
         inbox::inbox_mark_read,
@@ -25,6 +26,7 @@ pub fn builder() -> Builder<tauri::Wry> {
         upload::upload_choose_files,
         upload::upload_cancel,
         upload::upload_retry,
+        upload::upload_clear_finished,
     ])
 }
 

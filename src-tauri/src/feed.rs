@@ -3,7 +3,7 @@
 //! seq. New notifications go into the inbox (idempotent by id), to the toaster and to the
 //! window; `read` frames apply read state; reads made here are sent to the server.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use lockbox_client::stream::{NotificationClient, StreamEvent};
 use lockbox_events::{Frame, FrameBody, Notification, ReadRequest, timestamp};
@@ -25,6 +25,8 @@ use crate::{
 pub struct FeedHandle {
     restart: Arc<Notify>,
     reads: mpsc::UnboundedSender<ReadRequest>,
+    /// The last status sent, for a window that starts listening after it was sent.
+    last: Arc<Mutex<FeedStatus>>,
 }
 
 impl FeedHandle {
@@ -38,37 +40,50 @@ impl FeedHandle {
     pub fn send_read(&self, request: ReadRequest) {
         let _ = self.reads.send(request);
     }
+
+    pub fn status(&self) -> FeedStatus {
+        self.last.lock().map(|s| s.clone()).unwrap_or(FeedStatus { state: FeedState::Connecting, detail: None })
+    }
 }
 
 pub fn spawn(app: AppHandle, toasts: ToastSender, shutdown: CancellationToken) -> FeedHandle {
     let restart = Arc::new(Notify::new());
     let (reads_tx, reads_rx) = mpsc::unbounded_channel();
-    tauri::async_runtime::spawn(run(app, toasts, restart.clone(), reads_rx, shutdown));
-    FeedHandle { restart, reads: reads_tx }
+    let last = Arc::new(Mutex::new(FeedStatus { state: FeedState::Connecting, detail: None }));
+    let feed = Feed { app, toasts, restart: restart.clone(), last: last.clone() };
+    tauri::async_runtime::spawn(feed.run(reads_rx, shutdown));
+    FeedHandle { restart, reads: reads_tx, last }
 }
 
-fn status(app: &AppHandle, state: FeedState, detail: Option<String>) {
-    tracing::info!(?state, detail = detail.as_deref().unwrap_or(""), "feed");
-    let _ = FeedStatus { state, detail }.emit(app);
-}
-
-async fn run(
+struct Feed {
     app: AppHandle,
     toasts: ToastSender,
     restart: Arc<Notify>,
-    mut reads: mpsc::UnboundedReceiver<ReadRequest>,
-    shutdown: CancellationToken,
-) {
+    last: Arc<Mutex<FeedStatus>>,
+}
+
+impl Feed {
+    fn status(&self, state: FeedState, detail: Option<String>) {
+        tracing::info!(?state, detail = detail.as_deref().unwrap_or(""), "feed");
+        let status = FeedStatus { state, detail };
+        if let Ok(mut last) = self.last.lock() {
+            *last = status.clone();
+        }
+        let _ = status.emit(&self.app);
+    }
+
+    async fn run(self, mut reads: mpsc::UnboundedReceiver<ReadRequest>, shutdown: CancellationToken) {
+    let (app, toasts, restart) = (&self.app, &self.toasts, &self.restart);
     loop {
         let wake = restart.notified();
-        let Some((url, token)) = target(&app) else {
-            status(&app, FeedState::Offline, Some("Not signed in: paste a token in Settings".into()));
+        let Some((url, token)) = target(app) else {
+            self.status(FeedState::Offline, Some("Not signed in: paste a token in Settings".into()));
             tokio::select! { _ = wake => continue, _ = shutdown.cancelled() => return }
         };
-        let since = with_inbox(&app, |inbox| inbox.max_seq()).unwrap_or(0);
+        let since = with_inbox(app, |inbox| inbox.max_seq()).unwrap_or(0);
         let client = NotificationClient::new(url, token);
         let mut subscription = client.subscribe(u64::try_from(since).unwrap_or(0));
-        status(&app, FeedState::Connecting, None);
+        self.status(FeedState::Connecting, None);
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
@@ -81,14 +96,14 @@ async fn run(
                 event = subscription.next() => match event {
                     Some(Ok(StreamEvent::Connected { since })) => {
                         tracing::debug!(since, "feed connected");
-                        status(&app, FeedState::Connected, None);
+                        self.status(FeedState::Connected, None);
                     }
                     Some(Ok(StreamEvent::Disconnected { reason })) => {
-                        status(&app, FeedState::Reconnecting, Some(format!("Lost the connection ({reason}); retrying")));
+                        self.status(FeedState::Reconnecting, Some(format!("Lost the connection ({reason}); retrying")));
                     }
-                    Some(Ok(StreamEvent::Frame(frame))) => on_frame(&app, &toasts, frame),
+                    Some(Ok(StreamEvent::Frame(frame))) => on_frame(app, toasts, frame),
                     Some(Err(error)) => {
-                        status(&app, FeedState::Offline, Some(format!("{error}. Check the notification URL and token in Settings")));
+                        self.status(FeedState::Offline, Some(format!("{error}. Check the notification URL and token in Settings")));
                         tokio::select! { _ = restart.notified() => break, _ = shutdown.cancelled() => return }
                     }
                     None => break,
@@ -96,6 +111,7 @@ async fn run(
             }
         }
     }
+}
 }
 
 fn target(app: &AppHandle) -> Option<(String, String)> {

@@ -1,4 +1,4 @@
-import { render, screen } from "@testing-library/react";
+import { act, render, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { StatusPill } from "./StatusPill";
 import { installIpc } from "./test/ipc";
@@ -34,5 +34,20 @@ describe("StatusPill", () => {
     render(<StatusPill />);
     await ipc.emit("feed-status", { state: "offline", detail: "the server refused the token; paste a new one in Settings" });
     expect(screen.getByRole("status").textContent).toContain("the server refused the token; paste a new one in Settings");
+  });
+
+  it("shows the status the feed had before the window started listening", async () => {
+    installIpc({ feed_status: () => ({ state: "connected", detail: null }) });
+    render(<StatusPill />);
+    await waitFor(() => expect(screen.getByRole("status").dataset.state).toBe("connected"));
+  });
+
+  it("an event newer than the asked-for status wins", async () => {
+    let answer: (s: unknown) => void = () => {};
+    const ipc = installIpc({ feed_status: () => new Promise((resolve) => (answer = resolve)) });
+    render(<StatusPill />);
+    await ipc.emit("feed-status", { state: "reconnecting", detail: "lost it" });
+    await act(async () => answer({ state: "connecting", detail: null }));
+    expect(screen.getByRole("status").dataset.state).toBe("reconnecting");
   });
 });

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { on, type FeedState, type FeedStatus } from "./api";
+import { api, on, type FeedState, type FeedStatus } from "./api";
 
 const LABELS: Record<FeedState, string> = {
   connecting: "Connecting…",
@@ -18,7 +18,21 @@ const EXPLAIN: Record<FeedState, string> = {
 /** How the live connection to the NotificationService is doing, with what to do about it. */
 export function StatusPill({ initial = { state: "connecting", detail: null } }: { initial?: FeedStatus }) {
   const [status, setStatus] = useState<FeedStatus>(initial);
-  useEffect(() => on.feedStatus(setStatus), []);
+  useEffect(() => {
+    // Listen first, then ask: an event that beats the answer is newer, so it wins.
+    let heard = false;
+    const stop = on.feedStatus((next) => {
+      heard = true;
+      setStatus(next);
+    });
+    api
+      .feedStatus()
+      .then((now) => {
+        if (!heard) setStatus(now);
+      })
+      .catch(() => {});
+    return stop;
+  }, []);
 
   const detail = status.detail || EXPLAIN[status.state];
   return (

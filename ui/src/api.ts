@@ -85,6 +85,10 @@ export const api = {
   uploadChooseFiles: () => unwrap(commands.uploadChooseFiles()),
   uploadCancel: (id: string): Promise<UploadItem> => unwrap(commands.uploadCancel(id)),
   uploadRetry: (id: string): Promise<UploadItem> => unwrap(commands.uploadRetry(id)),
+  /** Drops finished uploads from the list; the channel then sends a fresh snapshot. */
+  uploadClearFinished: (): Promise<UploadItem[]> => unwrap(commands.uploadClearFinished()),
+  /** The connection's status now (events only tell what changes after the window listens). */
+  feedStatus: (): Promise<FeedStatus> => commands.feedStatus(),
 
   /**
    * Streams the upload queue into `onUpdate` (a snapshot first). The returned function stops

@@ -7,6 +7,8 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 
 /** Commands */
 export const commands = {
+	/**  The connection's current status (the window may start listening after it last changed). */
+	feedStatus: () => __TAURI_INVOKE<FeedStatus_Serialize>("feed_status"),
 	/**  `limit` items from `offset`, newest first. */
 	inboxPage: (filter: InboxFilter_Deserialize, offset: number, limit: number) => typedError<InboxPage_Serialize, InboxCommandError>(__TAURI_INVOKE("inbox_page", { filter, offset, limit })),
 	inboxUnreadCount: () => typedError<number, InboxCommandError>(__TAURI_INVOKE("inbox_unread_count")),
@@ -31,6 +33,8 @@ export const commands = {
 	uploadChooseFiles: () => typedError<Enqueued_Serialize, UploadCommandError>(__TAURI_INVOKE("upload_choose_files")),
 	uploadCancel: (id: string) => typedError<UploadItem_Serialize, UploadCommandError>(__TAURI_INVOKE("upload_cancel", { id })),
 	uploadRetry: (id: string) => typedError<UploadItem_Serialize, UploadCommandError>(__TAURI_INVOKE("upload_retry", { id })),
+	/**  Removes finished uploads (notified, verified or cancelled) from the list. */
+	uploadClearFinished: () => typedError<UploadItem_Serialize[], UploadCommandError>(__TAURI_INVOKE("upload_clear_finished")),
 };
 
 /** Events */

@@ -79,3 +79,10 @@ pub fn upload_cancel(uploads: State<'_, Arc<Uploads>>, id: String) -> Result<Upl
 pub fn upload_retry(uploads: State<'_, Arc<Uploads>>, id: String) -> Result<UploadItem, UploadCommandError> {
     Ok(uploads.retry(&id)?)
 }
+
+/// Removes finished uploads (notified, verified or cancelled) from the list.
+#[tauri::command]
+#[specta::specta]
+pub fn upload_clear_finished(uploads: State<'_, Arc<Uploads>>) -> Result<Vec<UploadItem>, UploadCommandError> {
+    Ok(uploads.clear_finished()?)
+}

@@ -107,6 +107,16 @@ impl Uploads {
         Ok(item)
     }
 
+    /// Forgets finished items; returns what is left (also sent to the windows as a snapshot).
+    pub fn clear_finished(&self) -> Result<Vec<UploadItem>, UploadsError> {
+        let items = self.with_queue(|q| {
+            q.remove_finished()?;
+            q.all()
+        })?;
+        self.broadcast(&UploadUpdate::Snapshot { items: items.clone() });
+        Ok(items)
+    }
+
     /// Takes the first pending item no worker runs yet, marks it uploading and registers it
     /// as running; its token is cancelled by [`cancel`](Self::cancel).
     pub fn claim_next(&self) -> Result<Option<(UploadItem, CancellationToken)>, UploadsError> {

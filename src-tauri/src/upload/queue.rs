@@ -150,6 +150,13 @@ impl UploadQueue {
     }
 }
 
+impl UploadQueue {
+    /// Deletes items at the end of their timeline (or cancelled). Returns how many.
+    pub fn remove_finished(&mut self) -> Result<usize, QueueError> {
+        Ok(self.conn.execute("DELETE FROM uploads WHERE state IN ('notified', 'verified', 'cancelled')", [])?)
+    }
+}
+
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -222,5 +229,9 @@ mod tests {
         q.set_state("a", UploadState::Failed, Some("disk full")).unwrap();
         let again = q.retry("a").unwrap();
         assert_eq!((again.state, again.error), (UploadState::Queued, None));
+        q.add(&item("b")).unwrap();
+        q.set_state("b", UploadState::Notified, None).unwrap();
+        assert_eq!(q.remove_finished().unwrap(), 1);
+        assert_eq!(q.all().unwrap().into_iter().map(|i| i.id).collect::<Vec<_>>(), ["a"]);
     }
 }

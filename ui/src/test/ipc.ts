@@ -26,6 +26,8 @@ const DEFAULTS: Record<string, Handler> = {
   inbox_mark_read: (args) => (args.ids as string[]).length,
   inbox_mark_all_read: () => 0,
   upload_subscribe: () => null,
+  upload_clear_finished: () => [],
+  feed_status: () => ({ state: "connecting", detail: null }),
   settings_get: () => ({
     settings: {
       fileStorageUrl: "http://127.0.0.1:8710",

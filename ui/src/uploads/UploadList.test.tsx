@@ -67,4 +67,14 @@ describe("UploadList", () => {
     fireEvent.click(screen.getByRole("button", { name: "Retry x.bin" }));
     expect((await screen.findByRole("alert")).textContent).toBe("That upload is no longer in the queue.");
   });
+
+  it("offers Clear finished once something finished, and asks the queue to clear", async () => {
+    const ipc = installIpc();
+    const { unmount } = renderList([upload({ id: "a", name: "a.txt", state: "uploading" })]);
+    expect(screen.queryByRole("button", { name: "Clear finished" })).toBeNull();
+    unmount();
+    renderList([upload({ id: "a", name: "a.txt", state: "notified" })]);
+    fireEvent.click(screen.getByRole("button", { name: "Clear finished" }));
+    await waitFor(() => expect(ipc.callsOf("upload_clear_finished")).toHaveLength(1));
+  });
 });

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { api, type UploadState } from "../api";
 import { formatBytes } from "../format";
 import { ProgressBar } from "./ProgressBar";
 import type { Batch } from "./reducer";
@@ -53,6 +54,9 @@ function BatchGroup({ batch }: { batch: Batch }) {
   );
 }
 
+/** States that "Clear finished" removes. */
+const FINISHED = new Set<UploadState>(["notified", "verified", "cancelled"]);
+
 /** Older batches wait behind a button: the queue remembers every upload across restarts. */
 const SHOWN_BATCHES = 20;
 
@@ -61,8 +65,16 @@ export function UploadList({ batches }: { batches: Batch[] }) {
   const [showOlder, setShowOlder] = useState(false);
   if (batches.length === 0) return null;
   const shown = showOlder ? batches : batches.slice(0, SHOWN_BATCHES);
+  const finished = batches.some((b) => b.items.some((i) => FINISHED.has(i.state)));
   return (
     <div className="upload-list" aria-label="Uploads" role="region">
+      {finished && (
+        <div className="upload-list-actions">
+          <button type="button" className="button link" onClick={() => void api.uploadClearFinished().catch(() => {})}>
+            Clear finished
+          </button>
+        </div>
+      )}
       {shown.map((batch) => (
         <BatchGroup key={batch.id} batch={batch} />
       ))}
