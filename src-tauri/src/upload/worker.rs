@@ -151,10 +151,10 @@ async fn terminate(uploads: &Uploads, target: &dyn Target, id: &str) {
     let Ok(Some(url)) = uploads.with_queue(|q| q.upload_url(id)) else { return };
     let _ = uploads.with_queue(|q| q.set_upload_url(id, None));
     let Ok((base, token)) = target.target() else { return };
-    if let (Ok(client), Ok(url)) = (TusClient::new(&base, token), Url::parse(&url)) {
-        if let Err(error) = client.cancel(&url).await {
-            tracing::info!(%error, "could not terminate a cancelled upload; it expires on the server");
-        }
+    if let (Ok(client), Ok(url)) = (TusClient::new(&base, token), Url::parse(&url))
+        && let Err(error) = client.cancel(&url).await
+    {
+        tracing::info!(%error, "could not terminate a cancelled upload; it expires on the server");
     }
 }
 
