@@ -59,10 +59,23 @@ install_tuspy() {
     || die "pip install tuspy failed; check that PyPI is reachable"
 }
 
+# WebDriver for the end-to-end test: tauri-driver proxies to WebKitWebDriver (webkit2gtk-driver).
+TAURI_DRIVER_VERSION="2.1.0"
+install_tauri_driver() {
+  local bin="${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver"
+  if [ -x "$bin" ] && "$bin" --help >/dev/null 2>&1; then
+    return 0
+  fi
+  say "installing tauri-driver $TAURI_DRIVER_VERSION (cargo install, once per machine)"
+  cargo install --quiet --locked tauri-driver --version "$TAURI_DRIVER_VERSION" \
+    || die "cargo install tauri-driver failed; check that crates.io is reachable"
+}
+
 setup() {
   install_debian_packages
   install_npm_packages
   install_tuspy
+  install_tauri_driver
   build_ui
 }
 

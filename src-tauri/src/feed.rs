@@ -18,7 +18,7 @@ use crate::{
     inbox::InboxItem,
     toast::toaster::ToastSender,
     tray,
-    upload::{UploadState, Uploads},
+    upload::Uploads,
 };
 
 /// Talks to the feed task from commands.
@@ -174,8 +174,8 @@ pub fn changed(app: &AppHandle, added: Vec<InboxItem>) {
 /// The upload of this file reached the end of its timeline.
 fn mark_notified(app: &AppHandle, file_id: &str) {
     let Some(uploads) = app.try_state::<Arc<Uploads>>() else { return };
-    if let Ok(Some(item)) = uploads.with_queue(|q| q.by_file_id(file_id)) {
-        let _ = uploads.transition(&item.id, UploadState::Notified, None);
+    if let Err(error) = uploads.file_notified(file_id) {
+        tracing::warn!(%error, "could not mark an upload notified");
     }
 }
 

@@ -56,14 +56,23 @@ fn data_dir(app: &tauri::AppHandle) -> tauri::Result<PathBuf> {
     }
 }
 
+/// Logs to stderr, or to the file `LOCKBOX_LOG_FILE` names (for runs whose output nobody
+/// reads, like the end-to-end test's WebDriver session). `RUST_LOG` sets the level.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let file = std::env::var_os("LOCKBOX_LOG_FILE")
+        .and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok());
+    let _ = match file {
+        Some(file) => builder.with_ansi(false).with_writer(Mutex::new(file)).try_init(),
+        None => builder.try_init(),
+    };
+}
+
 /// Build the app and run it until its last window closes.
 pub fn run() -> Result<(), tauri::Error> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .try_init();
+    init_logging();
     let specta = bindings::builder();
     tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())

@@ -2,7 +2,7 @@
 //! the signal that wakes the workers.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     path::PathBuf,
     sync::Mutex,
 };
@@ -23,6 +23,9 @@ pub struct Uploads {
     pub(crate) wake: Notify,
     /// Cancels the in-flight upload of an item.
     running: Mutex<HashMap<String, CancellationToken>>,
+    /// File ids whose notification arrived before their upload's answer did (the service
+    /// publishes right after its commit, so the feed can beat the HTTP response).
+    notified_early: Mutex<HashSet<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +38,13 @@ pub enum UploadsError {
 
 impl Uploads {
     pub fn new(queue: UploadQueue) -> Self {
-        Self { queue: Mutex::new(queue), subscribers: Mutex::new(Vec::new()), wake: Notify::new(), running: Mutex::new(HashMap::new()) }
+        Self {
+            queue: Mutex::new(queue),
+            subscribers: Mutex::new(Vec::new()),
+            wake: Notify::new(),
+            running: Mutex::new(HashMap::new()),
+            notified_early: Mutex::new(HashSet::new()),
+        }
     }
 
     /// Runs `f` on the queue.
@@ -107,6 +116,32 @@ impl Uploads {
         Ok(item)
     }
 
+    /// The notification of `file_id` reached the inbox: its upload's timeline ends.
+    pub fn file_notified(&self, file_id: &str) -> Result<(), UploadsError> {
+        // Hold the set while looking, so `verified` cannot slip in between.
+        let mut early = self.notified_early.lock().map_err(|_| UploadsError::Poisoned)?;
+        match self.with_queue(|q| q.by_file_id(file_id))? {
+            Some(item) => {
+                self.transition(&item.id, UploadState::Notified, None)?;
+            }
+            None => {
+                early.insert(file_id.to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// The upload `id` stored `file_id` and its checksum matched: verified, or straight on to
+    /// notified if that notification already came.
+    pub fn verified(&self, id: &str, file_id: &str) -> Result<UploadItem, UploadsError> {
+        let mut early = self.notified_early.lock().map_err(|_| UploadsError::Poisoned)?;
+        let item = self.transition(id, UploadState::Verified, None)?;
+        if early.remove(file_id) {
+            return self.transition(id, UploadState::Notified, None);
+        }
+        Ok(item)
+    }
+
     /// Forgets finished items; returns what is left (also sent to the windows as a snapshot).
     pub fn clear_finished(&self) -> Result<Vec<UploadItem>, UploadsError> {
         let items = self.with_queue(|q| {
@@ -136,5 +171,37 @@ impl Uploads {
         if let Ok(mut running) = self.running.lock() {
             running.remove(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued(uploads: &Uploads) -> UploadItem {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, b"a").unwrap();
+        let (items, _) = uploads.enqueue(&[path]).unwrap();
+        items.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn a_notification_that_beats_the_upload_answer_still_ends_the_timeline() {
+        let uploads = Uploads::new(UploadQueue::in_memory().unwrap());
+        let item = queued(&uploads);
+        uploads.file_notified("file-1").unwrap();
+        uploads.with_queue(|q| q.set_stored(&item.id, "file-1", "abc")).unwrap();
+        assert_eq!(uploads.verified(&item.id, "file-1").unwrap().state, UploadState::Notified);
+    }
+
+    #[test]
+    fn a_notification_after_the_upload_marks_it_notified() {
+        let uploads = Uploads::new(UploadQueue::in_memory().unwrap());
+        let item = queued(&uploads);
+        uploads.with_queue(|q| q.set_stored(&item.id, "file-2", "abc")).unwrap();
+        assert_eq!(uploads.verified(&item.id, "file-2").unwrap().state, UploadState::Verified);
+        uploads.file_notified("file-2").unwrap();
+        assert_eq!(uploads.with_queue(|q| q.get(&item.id)).unwrap().state, UploadState::Notified);
     }
 }

@@ -130,7 +130,7 @@ async fn upload(uploads: &Uploads, target: &dyn Target, item: &UploadItem) -> Re
                 uploads.broadcast(&UploadUpdate::Item { item: stored });
                 // The client hashed the file as it sent it and compared with the server's.
                 uploads.with_queue(|q| q.set_local_sha256(&item.id, &sha)).map_err(queue_err)?;
-                uploads.transition(&item.id, UploadState::Verified, None).map_err(queue_err)?;
+                uploads.verified(&item.id, &done.file_id.to_string()).map_err(queue_err)?;
                 return Ok(());
             }
             // The server forgot the upload (expired or terminated): start a new one, once.
