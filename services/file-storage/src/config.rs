@@ -55,6 +55,7 @@ struct FileConfig {
     upload_expiry_secs: Option<u64>,
     reap_interval_ms: Option<u64>,
     idle_timeout_ms: Option<u64>,
+    shutdown_drain_ms: Option<u64>,
     broker: Option<BrokerConfig>,
 }
 
@@ -78,6 +79,9 @@ pub struct Config {
     /// upload) before what arrived is kept and the request ends.
     #[serde(with = "secs")]
     pub idle_timeout: Duration,
+    /// How long shutdown waits for the relay to publish what the last requests committed.
+    #[serde(with = "secs")]
+    pub shutdown_drain: Duration,
     /// Share of the quota whose crossing publishes `storage.quota_warning`.
     pub quota_warning_ratio: f64,
     pub broker: BrokerConfig,
@@ -106,6 +110,7 @@ impl Config {
             upload_expiry: Duration::from_secs(24 * 3600),
             reap_interval: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
+            shutdown_drain: Duration::from_secs(5),
             quota_warning_ratio: 0.9,
             broker: BrokerConfig::default(),
         }
@@ -148,6 +153,9 @@ impl Config {
         }
         if let Some(ms) = file.idle_timeout_ms {
             config.idle_timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = file.shutdown_drain_ms {
+            config.shutdown_drain = Duration::from_millis(ms);
         }
         if let Some(url) = cli.amqp_url {
             config.broker.amqp_url = url;

@@ -120,7 +120,7 @@ pub async fn run(
     tracing::info!(%addr, data_dir = %dir.display(), "lockbox-file-storage listening");
     let served = axum::serve(listener, http::app(state)).with_graceful_shutdown(shutdown).await;
 
-    drain_outbox(&broker, meta, &wake_on_stop, idle).await;
+    drain_outbox(&broker, meta, &wake_on_stop, idle, config.shutdown_drain).await;
     cancel.cancel();
     let _ = relay_task.await;
     let _ = reaper_task.await;
@@ -130,20 +130,16 @@ pub async fn run(
     Ok(())
 }
 
-/// How long shutdown waits for the relay to publish what the last requests committed.
-const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// With the broker connected, lets the relay publish the outbox before it stops (what it
-/// cannot publish in time stays in the outbox for the next start).
+/// Lets the relay publish what the outbox holds before it stops, waiting at most `limit`
+/// (also for the broker to connect); the rest waits for the next start.
 async fn drain_outbox(
     broker: &Broker,
     meta: Arc<dyn MetaStore>,
     wake: &Notify,
     mut idle: tokio::sync::watch::Receiver<u64>,
+    limit: std::time::Duration,
 ) {
-    if broker.state() != lockbox_broker::BrokerState::Connected {
-        return;
-    }
+    let mut state = broker.watch_state();
     let drained = async {
         loop {
             let seen = *idle.borrow_and_update();
@@ -152,13 +148,16 @@ async fn drain_outbox(
             if matches!(backlog, Ok(Ok(0)) | Err(_)) {
                 return;
             }
+            if state.wait_for(|s| *s == lockbox_broker::BrokerState::Connected).await.is_err() {
+                return;
+            }
             wake.notify_one();
             if idle.wait_for(|n| *n > seen).await.is_err() {
                 return;
             }
         }
     };
-    if tokio::time::timeout(SHUTDOWN_DRAIN, drained).await.is_err() {
+    if tokio::time::timeout(limit, drained).await.is_err() {
         tracing::warn!("the outbox was not drained before shutdown; the rest is published at the next start");
     }
 }

@@ -20,7 +20,8 @@ async fn a_restart_keeps_unfinished_uploads_and_publishes_what_the_outbox_held()
     let direct = testing::isolated_config("restart");
     let mut offline = direct.clone();
     offline.amqp_url = format!("amqp://guest:guest@{}/%2f", proxy.addr);
-    let service = Service::start_with_broker(offline, |_| {}).await;
+    // No waiting at shutdown for a broker that will not come.
+    let service = Service::start_with_broker(offline, |c| c.shutdown_drain = Duration::ZERO).await;
     let mut events = Events::start(&direct).await;
     let alice = token("alice");
     let (stored, _) = service.upload(&alice, "before-restart.txt", b"stored before the restart").await;
