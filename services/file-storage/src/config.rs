@@ -56,6 +56,7 @@ struct FileConfig {
     reap_interval_ms: Option<u64>,
     idle_timeout_ms: Option<u64>,
     shutdown_drain_ms: Option<u64>,
+    outbox_batch: Option<u32>,
     broker: Option<BrokerConfig>,
 }
 
@@ -82,6 +83,8 @@ pub struct Config {
     /// How long shutdown waits for the relay to publish what the last requests committed.
     #[serde(with = "secs")]
     pub shutdown_drain: Duration,
+    /// Outbox rows published per round: how many confirms may be in flight at once.
+    pub outbox_batch: u32,
     /// Share of the quota whose crossing publishes `storage.quota_warning`.
     pub quota_warning_ratio: f64,
     pub broker: BrokerConfig,
@@ -111,6 +114,7 @@ impl Config {
             reap_interval: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
             shutdown_drain: Duration::from_secs(5),
+            outbox_batch: 256,
             quota_warning_ratio: 0.9,
             broker: BrokerConfig::default(),
         }
@@ -156,6 +160,9 @@ impl Config {
         }
         if let Some(ms) = file.shutdown_drain_ms {
             config.shutdown_drain = Duration::from_millis(ms);
+        }
+        if let Some(batch) = file.outbox_batch {
+            config.outbox_batch = batch.max(1);
         }
         if let Some(url) = cli.amqp_url {
             config.broker.amqp_url = url;

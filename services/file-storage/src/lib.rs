@@ -109,6 +109,7 @@ pub async fn run(
         wake: wake.clone(),
         broker_state: broker.watch_state(),
         backoff: Backoff::new(config.broker.reconnect_min, config.broker.reconnect_max),
+        batch: config.outbox_batch.max(1),
         metrics: metrics.clone(),
         idle_rounds,
     };
