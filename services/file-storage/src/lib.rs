@@ -114,7 +114,7 @@ pub async fn run(
         idle_rounds,
     };
     let relay_task = tokio::spawn(relay.run(cancel.clone()));
-    let reaper_task = tokio::spawn(reap(uploads.clone(), config.reap_interval, cancel.clone()));
+    let reaper_task = tokio::spawn(reap(uploads.clone(), meta.clone(), config.reap_interval, cancel.clone()));
 
     let state = AppState { key, uploads, files, ops: Ops { meta: meta.clone(), broker: broker.watch_state(), metrics } };
     let addr = listener.local_addr()?;
@@ -163,8 +163,11 @@ async fn drain_outbox(
     }
 }
 
-/// Sweeps expired uploads every `interval`.
-async fn reap(uploads: Arc<Uploads>, interval: std::time::Duration, cancel: CancellationToken) {
+/// Published outbox rows are kept this long (to look into what was sent), then pruned.
+const KEEP_SENT_EVENTS: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// Sweeps expired uploads and old published outbox rows every `interval`.
+async fn reap(uploads: Arc<Uploads>, meta: Arc<dyn MetaStore>, interval: std::time::Duration, cancel: CancellationToken) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -174,6 +177,14 @@ async fn reap(uploads: Arc<Uploads>, interval: std::time::Duration, cancel: Canc
         }
         if let Err(error) = uploads.reap_expired().await {
             tracing::warn!(%error, "could not remove expired uploads; retrying at the next sweep");
+        }
+        let before = (chrono::Utc::now() - KEEP_SENT_EVENTS).timestamp_millis();
+        let meta = meta.clone();
+        match tokio::task::spawn_blocking(move || meta.prune_sent(before)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(pruned)) => tracing::info!(pruned, "pruned published outbox rows"),
+            Ok(Err(error)) => tracing::warn!(%error, "could not prune published outbox rows"),
+            Err(error) => tracing::warn!(%error, "could not prune published outbox rows"),
         }
     }
 }
