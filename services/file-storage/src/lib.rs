@@ -9,6 +9,7 @@
 //! - [`meta`]: the metadata store trait and its SQLite implementation (files, uploads, outbox).
 //! - [`blob`]: the content-addressed blob store trait and its local-disk implementation.
 //! - [`outbox`]: the relay that publishes outbox rows with publisher confirms.
+//! - [`recovery`]: the startup sweep of temp files and blobs a crash left behind.
 //! - [`metrics`]: Prometheus metrics.
 //!
 //! [`run`] serves a bound listener until `shutdown` resolves, so tests bind `127.0.0.1:0`.
@@ -20,6 +21,7 @@ pub mod http;
 pub mod meta;
 pub mod metrics;
 pub mod outbox;
+pub mod recovery;
 pub mod upload;
 
 use std::{future::Future, sync::Arc};
@@ -30,7 +32,7 @@ use tokio::{net::TcpListener, sync::Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    blob::{BlobError, LocalBlobStore},
+    blob::{BlobError, BlobStore, LocalBlobStore},
     config::Config,
     files::Files,
     http::{AppState, ops::Ops},
@@ -58,6 +60,8 @@ pub enum ServeError {
     Blob(#[from] BlobError),
     #[error("cannot prepare uploads: {0}")]
     Upload(#[from] UploadError),
+    #[error("the startup sweep failed: {0}")]
+    Recovery(#[source] tokio::task::JoinError),
 }
 
 /// Serves the FileStorageService on `listener` until `shutdown` resolves, then finishes the
@@ -71,7 +75,7 @@ pub async fn run(
     let dir = &config.data_dir;
     std::fs::create_dir_all(dir).map_err(|source| ServeError::DataDir { path: dir.clone(), source })?;
     let meta: Arc<dyn MetaStore> = Arc::new(SqliteStore::open(&dir.join("metadata.sqlite3"))?);
-    let blobs = Arc::new(LocalBlobStore::open(dir.join("blobs"))?);
+    let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::open(dir.join("blobs"))?);
     let metrics = Metrics::new();
     let wake = Arc::new(Notify::new());
     let commit_lock = Arc::new(tokio::sync::Mutex::new(()));
@@ -91,9 +95,9 @@ pub async fn run(
         wake.clone(),
         metrics.clone(),
     )?);
-    let orphans = uploads.remove_orphan_parts().await?;
-    if orphans > 0 {
-        tracing::info!(orphans, "removed upload temp files left by an earlier run");
+    let (parts, orphan_blobs) = recovery::sweep(&uploads, meta.clone(), blobs.clone()).await?;
+    if parts + orphan_blobs > 0 {
+        tracing::info!(parts, blobs = orphan_blobs, "removed temp files and blobs left by an earlier run");
     }
     let files = Arc::new(Files::new(meta.clone(), blobs, commit_lock, wake.clone()));
 
