@@ -274,7 +274,11 @@ async fn tuspy_uploads_and_resumes() {
         .await
         .unwrap_or_else(|e| panic!("cannot run {}: {e}; run ./scripts/test.sh", python.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "tuspy failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tuspy failed (if tusclient is missing, run ./scripts/test.sh, which installs it into .lockbox/venv):\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("stopped 200000 "), "{stdout}");
     assert_eq!(lines[1], "resumed 200000", "the server remembered the offset: {stdout}");
