@@ -293,3 +293,16 @@ async fn tuspy_uploads_and_resumes() {
     events.stop().await;
     service.stop().await;
 }
+
+#[tokio::test]
+async fn the_rust_client_cancels_an_upload() {
+    let service = Service::start("client-cancel", |_| {}).await;
+    let alice = token("alice");
+    let client = TusClient::new(&service.url, alice.clone()).unwrap();
+    let url = client.create("cancelled.bin", 1000).await.unwrap();
+    assert_eq!(client.status(&url).await.unwrap().length, 1000);
+    client.cancel(&url).await.unwrap();
+    assert_eq!(service.head(&alice, url.as_str()).await.status(), 404);
+    assert_nothing_left(&service, &alice).await;
+    service.stop().await;
+}
