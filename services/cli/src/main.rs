@@ -52,6 +52,10 @@ enum Command {
         /// No progress bars (for scripts).
         #[arg(long, short)]
         quiet: bool,
+        /// Continue an earlier upload of the (single) file at this upload URL, e.g. after a
+        /// failure that printed it.
+        #[arg(long, value_name = "UPLOAD_URL")]
+        resume: Option<String>,
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
@@ -66,8 +70,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Token { user, secret, ttl_hours } => token::run(&user, &secret, ttl_hours),
-        Command::Upload { service, chunk_size, quiet, files } => {
-            runtime().block_on(upload::run(&service.url, &service.token, chunk_size, quiet, &files))
+        Command::Upload { service, chunk_size, quiet, resume, files } => {
+            let options = upload::Options { chunk_size, quiet, resume };
+            runtime().block_on(upload::run(&service.url, &service.token, options, &files))
         }
         Command::Ls { service } => runtime().block_on(ls::run(&service.url, &service.token)),
     }

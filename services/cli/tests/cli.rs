@@ -53,6 +53,14 @@ async fn token_upload_and_ls() {
     assert!(rows[1].ends_with("a.txt"));
     assert!(rows[0].starts_with(lines[1].split_whitespace().next().unwrap()), "ls shows the uploaded id");
 
+    // --resume continues an upload made elsewhere (here: created with the client, nothing sent).
+    let c = dir.path().join("c.txt");
+    std::fs::write(&c, b"resumed by the cli").unwrap();
+    let upload_url = lockbox_client::upload::TusClient::new(&url, token.clone()).unwrap().create("c.txt", 18).await.unwrap();
+    let (ok, out, err) = lockbox(&["upload", "--quiet", "--resume", upload_url.as_str(), &c.display().to_string()], &env).await;
+    assert!(ok, "{err}");
+    assert!(out.trim_end().ends_with("c.txt"), "{out}");
+
     // A wrong token fails with the server's reason.
     let (ok, _, err) = lockbox(&["ls", "--url", &url, "--token", "nope"], &[]).await;
     assert!(!ok);

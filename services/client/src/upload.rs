@@ -9,7 +9,8 @@
 use std::{path::Path, time::Duration};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use reqwest::{Response, StatusCode, Url, header::HeaderMap};
+pub use reqwest::Url;
+use reqwest::{Response, StatusCode, header::HeaderMap};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use uuid::Uuid;

@@ -55,6 +55,9 @@ struct FileConfig {
     upload_expiry_secs: Option<u64>,
     reap_interval_ms: Option<u64>,
     idle_timeout_ms: Option<u64>,
+    shutdown_drain_ms: Option<u64>,
+    outbox_batch: Option<u32>,
+    quota_warning_ratio: Option<f64>,
     broker: Option<BrokerConfig>,
 }
 
@@ -69,15 +72,20 @@ pub struct Config {
     pub quota_bytes: u64,
     pub max_file_bytes: u64,
     /// `Upload-Expires` is creation time plus this.
-    #[serde(with = "secs")]
+    #[serde(rename = "upload_expiry_secs", with = "secs")]
     pub upload_expiry: Duration,
     /// How often expired uploads are swept.
-    #[serde(with = "secs")]
+    #[serde(rename = "reap_interval_ms", with = "millis")]
     pub reap_interval: Duration,
     /// How long a PATCH may wait for the next body bytes (or for another request on the same
     /// upload) before what arrived is kept and the request ends.
-    #[serde(with = "secs")]
+    #[serde(rename = "idle_timeout_ms", with = "millis")]
     pub idle_timeout: Duration,
+    /// How long shutdown waits for the relay to publish what the last requests committed.
+    #[serde(rename = "shutdown_drain_ms", with = "millis")]
+    pub shutdown_drain: Duration,
+    /// Outbox rows published per round: how many confirms may be in flight at once.
+    pub outbox_batch: u32,
     /// Share of the quota whose crossing publishes `storage.quota_warning`.
     pub quota_warning_ratio: f64,
     pub broker: BrokerConfig,
@@ -106,6 +114,8 @@ impl Config {
             upload_expiry: Duration::from_secs(24 * 3600),
             reap_interval: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
+            shutdown_drain: Duration::from_secs(5),
+            outbox_batch: 256,
             quota_warning_ratio: 0.9,
             broker: BrokerConfig::default(),
         }
@@ -149,6 +159,15 @@ impl Config {
         if let Some(ms) = file.idle_timeout_ms {
             config.idle_timeout = Duration::from_millis(ms);
         }
+        if let Some(ms) = file.shutdown_drain_ms {
+            config.shutdown_drain = Duration::from_millis(ms);
+        }
+        if let Some(ratio) = file.quota_warning_ratio {
+            config.quota_warning_ratio = ratio.clamp(0.0, 1.0);
+        }
+        if let Some(batch) = file.outbox_batch {
+            config.outbox_batch = batch.max(1);
+        }
         if let Some(url) = cli.amqp_url {
             config.broker.amqp_url = url;
         }
@@ -170,13 +189,24 @@ fn redacted<S: serde::Serializer>(secret: &str, s: S) -> Result<S::Ok, S::Error>
     s.serialize_str(if secret.is_empty() { "" } else { "***" })
 }
 
-/// Durations as whole seconds (fractions kept as a float) in dumps.
+/// Durations in the dump under the same keys and units as in the file, so a dump can be
+/// used as a config file (with the real secret put back).
 mod secs {
     use std::time::Duration;
 
     use serde::Serializer;
 
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
+        s.serialize_u64(d.as_secs())
+    }
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 }

@@ -9,6 +9,7 @@
 //! - [`meta`]: the metadata store trait and its SQLite implementation (files, uploads, outbox).
 //! - [`blob`]: the content-addressed blob store trait and its local-disk implementation.
 //! - [`outbox`]: the relay that publishes outbox rows with publisher confirms.
+//! - [`recovery`]: the startup sweep of temp files and blobs a crash left behind.
 //! - [`metrics`]: Prometheus metrics.
 //!
 //! [`run`] serves a bound listener until `shutdown` resolves, so tests bind `127.0.0.1:0`.
@@ -20,6 +21,7 @@ pub mod http;
 pub mod meta;
 pub mod metrics;
 pub mod outbox;
+pub mod recovery;
 pub mod upload;
 
 use std::{future::Future, sync::Arc};
@@ -30,7 +32,7 @@ use tokio::{net::TcpListener, sync::Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    blob::{BlobError, LocalBlobStore},
+    blob::{BlobError, BlobStore, LocalBlobStore},
     config::Config,
     files::Files,
     http::{AppState, ops::Ops},
@@ -58,6 +60,8 @@ pub enum ServeError {
     Blob(#[from] BlobError),
     #[error("cannot prepare uploads: {0}")]
     Upload(#[from] UploadError),
+    #[error("the startup sweep failed: {0}")]
+    Recovery(#[source] tokio::task::JoinError),
 }
 
 /// Serves the FileStorageService on `listener` until `shutdown` resolves, then finishes the
@@ -71,7 +75,7 @@ pub async fn run(
     let dir = &config.data_dir;
     std::fs::create_dir_all(dir).map_err(|source| ServeError::DataDir { path: dir.clone(), source })?;
     let meta: Arc<dyn MetaStore> = Arc::new(SqliteStore::open(&dir.join("metadata.sqlite3"))?);
-    let blobs = Arc::new(LocalBlobStore::open(dir.join("blobs"))?);
+    let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobStore::open(dir.join("blobs"))?);
     let metrics = Metrics::new();
     let wake = Arc::new(Notify::new());
     let commit_lock = Arc::new(tokio::sync::Mutex::new(()));
@@ -91,9 +95,9 @@ pub async fn run(
         wake.clone(),
         metrics.clone(),
     )?);
-    let orphans = uploads.remove_orphan_parts().await?;
-    if orphans > 0 {
-        tracing::info!(orphans, "removed upload temp files left by an earlier run");
+    let (parts, orphan_blobs) = recovery::sweep(&uploads, meta.clone(), blobs.clone()).await?;
+    if parts + orphan_blobs > 0 {
+        tracing::info!(parts, blobs = orphan_blobs, "removed temp files and blobs left by an earlier run");
     }
     let files = Arc::new(Files::new(meta.clone(), blobs, commit_lock, wake.clone()));
 
@@ -109,18 +113,19 @@ pub async fn run(
         wake: wake.clone(),
         broker_state: broker.watch_state(),
         backoff: Backoff::new(config.broker.reconnect_min, config.broker.reconnect_max),
+        batch: config.outbox_batch.max(1),
         metrics: metrics.clone(),
         idle_rounds,
     };
     let relay_task = tokio::spawn(relay.run(cancel.clone()));
-    let reaper_task = tokio::spawn(reap(uploads.clone(), config.reap_interval, cancel.clone()));
+    let reaper_task = tokio::spawn(reap(uploads.clone(), meta.clone(), config.reap_interval, cancel.clone()));
 
     let state = AppState { key, uploads, files, ops: Ops { meta: meta.clone(), broker: broker.watch_state(), metrics } };
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %dir.display(), "lockbox-file-storage listening");
     let served = axum::serve(listener, http::app(state)).with_graceful_shutdown(shutdown).await;
 
-    drain_outbox(&broker, meta, &wake_on_stop, idle).await;
+    drain_outbox(&broker, meta, &wake_on_stop, idle, config.shutdown_drain).await;
     cancel.cancel();
     let _ = relay_task.await;
     let _ = reaper_task.await;
@@ -130,20 +135,16 @@ pub async fn run(
     Ok(())
 }
 
-/// How long shutdown waits for the relay to publish what the last requests committed.
-const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// With the broker connected, lets the relay publish the outbox before it stops (what it
-/// cannot publish in time stays in the outbox for the next start).
+/// Lets the relay publish what the outbox holds before it stops, waiting at most `limit`
+/// (also for the broker to connect); the rest waits for the next start.
 async fn drain_outbox(
     broker: &Broker,
     meta: Arc<dyn MetaStore>,
     wake: &Notify,
     mut idle: tokio::sync::watch::Receiver<u64>,
+    limit: std::time::Duration,
 ) {
-    if broker.state() != lockbox_broker::BrokerState::Connected {
-        return;
-    }
+    let mut state = broker.watch_state();
     let drained = async {
         loop {
             let seen = *idle.borrow_and_update();
@@ -152,19 +153,25 @@ async fn drain_outbox(
             if matches!(backlog, Ok(Ok(0)) | Err(_)) {
                 return;
             }
+            if state.wait_for(|s| *s == lockbox_broker::BrokerState::Connected).await.is_err() {
+                return;
+            }
             wake.notify_one();
             if idle.wait_for(|n| *n > seen).await.is_err() {
                 return;
             }
         }
     };
-    if tokio::time::timeout(SHUTDOWN_DRAIN, drained).await.is_err() {
+    if tokio::time::timeout(limit, drained).await.is_err() {
         tracing::warn!("the outbox was not drained before shutdown; the rest is published at the next start");
     }
 }
 
-/// Sweeps expired uploads every `interval`.
-async fn reap(uploads: Arc<Uploads>, interval: std::time::Duration, cancel: CancellationToken) {
+/// Published outbox rows are kept this long (to look into what was sent), then pruned.
+const KEEP_SENT_EVENTS: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// Sweeps expired uploads and old published outbox rows every `interval`.
+async fn reap(uploads: Arc<Uploads>, meta: Arc<dyn MetaStore>, interval: std::time::Duration, cancel: CancellationToken) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -174,6 +181,14 @@ async fn reap(uploads: Arc<Uploads>, interval: std::time::Duration, cancel: Canc
         }
         if let Err(error) = uploads.reap_expired().await {
             tracing::warn!(%error, "could not remove expired uploads; retrying at the next sweep");
+        }
+        let before = (chrono::Utc::now() - KEEP_SENT_EVENTS).timestamp_millis();
+        let meta = meta.clone();
+        match tokio::task::spawn_blocking(move || meta.prune_sent(before)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(pruned)) => tracing::info!(pruned, "pruned published outbox rows"),
+            Ok(Err(error)) => tracing::warn!(%error, "could not prune published outbox rows"),
+            Err(error) => tracing::warn!(%error, "could not prune published outbox rows"),
         }
     }
 }

@@ -14,9 +14,6 @@ use crate::{
     metrics::Metrics,
 };
 
-/// Rows taken per round: that many confirms may be in flight at once.
-const BATCH: u32 = 256;
-
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
     #[error(transparent)]
@@ -34,6 +31,8 @@ pub struct Relay {
     pub wake: Arc<Notify>,
     pub broker_state: watch::Receiver<BrokerState>,
     pub backoff: Backoff,
+    /// Rows taken per round: that many confirms may be in flight at once.
+    pub batch: u32,
     pub metrics: Metrics,
     /// Counts the rounds that found the outbox empty, so shutdown can wait for a drain.
     pub idle_rounds: watch::Sender<u64>,
@@ -77,7 +76,8 @@ impl Relay {
     /// Publishes one batch; returns how many rows were confirmed.
     async fn round(&self) -> Result<usize, RelayError> {
         let meta = self.meta.clone();
-        let rows = tokio::task::spawn_blocking(move || meta.pending_outbox(BATCH)).await??;
+        let batch = self.batch;
+        let rows = tokio::task::spawn_blocking(move || meta.pending_outbox(batch)).await??;
         if rows.is_empty() {
             return Ok(0);
         }

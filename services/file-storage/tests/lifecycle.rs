@@ -20,7 +20,8 @@ async fn a_restart_keeps_unfinished_uploads_and_publishes_what_the_outbox_held()
     let direct = testing::isolated_config("restart");
     let mut offline = direct.clone();
     offline.amqp_url = format!("amqp://guest:guest@{}/%2f", proxy.addr);
-    let service = Service::start_with_broker(offline, |_| {}).await;
+    // No waiting at shutdown for a broker that will not come.
+    let service = Service::start_with_broker(offline, |c| c.shutdown_drain = Duration::ZERO).await;
     let mut events = Events::start(&direct).await;
     let alice = token("alice");
     let (stored, _) = service.upload(&alice, "before-restart.txt", b"stored before the restart").await;
@@ -32,12 +33,21 @@ async fn a_restart_keeps_unfinished_uploads_and_publishes_what_the_outbox_held()
         url.strip_prefix(&service.url).unwrap().to_owned()
     };
     let dir = service.shut_down().await;
+    // What a crash could leave: a blob whose transaction never committed, a temp file with no row.
+    let orphan_blob = dir.path().join("data/blobs/ff").join("f".repeat(64));
+    std::fs::create_dir_all(orphan_blob.parent().unwrap()).unwrap();
+    std::fs::write(&orphan_blob, b"never committed").unwrap();
+    let orphan_part = dir.path().join("data/uploads").join(format!("{}.part", uuid::Uuid::new_v4()));
+    std::fs::write(&orphan_part, b"no row").unwrap();
 
     // Second life, broker reachable: the held event goes out, the upload resumes at 120000.
     let service = Service::restart(dir, direct.clone()).await;
     let (incoming, event, _) = events.next().await;
     assert_eq!(event.file.unwrap().id.to_string(), stored);
     let first_message = incoming.message_id().unwrap().to_owned();
+    assert!(!orphan_blob.exists() && !orphan_part.exists(), "the startup sweep removed the orphans");
+    assert_eq!(service.files_in("blobs").len(), 1, "the stored file's blob is kept");
+    assert_eq!(service.files_in("uploads").len(), 1, "the unfinished upload's temp file is kept");
     let url = service.at(&url_path);
     assert_eq!(service.head(&alice, &url).await.headers()["upload-offset"], "120000");
     let rest = service.patch(&alice, &url, 120_000, body[120_000..].to_vec(), Some(sha256_b64(&body[120_000..]))).await;

@@ -274,7 +274,11 @@ async fn tuspy_uploads_and_resumes() {
         .await
         .unwrap_or_else(|e| panic!("cannot run {}: {e}; run ./scripts/test.sh", python.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "tuspy failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tuspy failed (if tusclient is missing, run ./scripts/test.sh, which installs it into .lockbox/venv):\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("stopped 200000 "), "{stdout}");
     assert_eq!(lines[1], "resumed 200000", "the server remembered the offset: {stdout}");
@@ -287,5 +291,18 @@ async fn tuspy_uploads_and_resumes() {
     assert_eq!(meta["sha256"], sha256_hex(&body).as_str());
     assert_eq!(meta["size"], 500_000);
     events.stop().await;
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn the_rust_client_cancels_an_upload() {
+    let service = Service::start("client-cancel", |_| {}).await;
+    let alice = token("alice");
+    let client = TusClient::new(&service.url, alice.clone()).unwrap();
+    let url = client.create("cancelled.bin", 1000).await.unwrap();
+    assert_eq!(client.status(&url).await.unwrap().length, 1000);
+    client.cancel(&url).await.unwrap();
+    assert_eq!(service.head(&alice, url.as_str()).await.status(), 404);
+    assert_nothing_left(&service, &alice).await;
     service.stop().await;
 }

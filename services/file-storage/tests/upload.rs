@@ -213,3 +213,29 @@ async fn creation_with_upload_options_and_pagination() {
     assert!(rest["next"].is_null());
     service.stop().await;
 }
+
+#[tokio::test]
+async fn the_rust_files_client_lists_downloads_and_deletes() {
+    use lockbox_client::files::{FilesClient, FilesError};
+    let service = Service::start("files-client", |_| {}).await;
+    let alice = token("alice");
+    let body = content(123_456, 5);
+    let (id, sha) = service.upload(&alice, "client.bin", &body).await;
+    let client = FilesClient::new(&service.url, alice.clone()).unwrap();
+    let id: uuid::Uuid = id.parse().unwrap();
+
+    let all = client.list_all().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!((all[0].id, all[0].name.as_str(), all[0].size, all[0].sha256.as_str()), (id, "client.bin", 123_456, sha.as_str()));
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out.bin");
+    client.download(id, &dest).await.unwrap();
+    assert_eq!(std::fs::read(&dest).unwrap(), body);
+
+    let bob = FilesClient::new(&service.url, token("bob")).unwrap();
+    assert!(matches!(bob.get(id).await, Err(FilesError::NotFound)));
+    assert!(matches!(bob.delete(id).await, Err(FilesError::NotFound)));
+    client.delete(id).await.unwrap();
+    assert!(matches!(client.get(id).await, Err(FilesError::NotFound)));
+    service.stop().await;
+}

@@ -53,6 +53,23 @@ impl BlobStore for LocalBlobStore {
         File::open(self.path(sha256)?).map_err(BlobError::io("opening a blob"))
     }
 
+    fn digests(&self) -> Result<Vec<String>, BlobError> {
+        let mut out = Vec::new();
+        for shard in fs::read_dir(&self.root).map_err(BlobError::io("listing the blob store"))? {
+            let shard = shard.map_err(BlobError::io("listing the blob store"))?.path();
+            if !shard.is_dir() {
+                continue;
+            }
+            for blob in fs::read_dir(&shard).map_err(BlobError::io("listing a blob shard"))? {
+                let name = blob.map_err(BlobError::io("listing a blob shard"))?.file_name();
+                if let Some(name) = name.to_str().filter(|n| self.path(n).is_ok()) {
+                    out.push(name.to_owned());
+                }
+            }
+        }
+        Ok(out)
+    }
+
     fn remove(&self, sha256: &str) -> Result<(), BlobError> {
         match fs::remove_file(self.path(sha256)?) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(BlobError::io("removing a blob")(e)),

@@ -49,4 +49,6 @@ pub trait BlobStore: Send + Sync + 'static {
     fn open(&self, sha256: &str) -> Result<File, BlobError>;
     /// Removes a blob no file references any more (absent is fine).
     fn remove(&self, sha256: &str) -> Result<(), BlobError>;
+    /// Every stored digest (for the startup sweep of blobs a crash left unreferenced).
+    fn digests(&self) -> Result<Vec<String>, BlobError>;
 }

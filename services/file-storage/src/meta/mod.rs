@@ -75,4 +75,6 @@ pub trait MetaStore: Send + Sync + 'static {
     fn mark_sent(&self, seqs: &[i64]) -> Result<(), MetaError>;
     /// How many rows wait for a confirm.
     fn outbox_backlog(&self) -> Result<u64, MetaError>;
+    /// Deletes rows confirmed before `before_ms` (unix ms); returns how many.
+    fn prune_sent(&self, before_ms: i64) -> Result<usize, MetaError>;
 }

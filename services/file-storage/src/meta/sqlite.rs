@@ -337,6 +337,10 @@ impl MetaStore for SqliteStore {
             Ok(uint(c.query_row("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL", [], |r| r.get(0))?))
         })
     }
+
+    fn prune_sent(&self, before_ms: i64) -> Result<usize, MetaError> {
+        self.with(|c| Ok(c.execute("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?1", [before_ms])?))
+    }
 }
 
 #[cfg(test)]
@@ -346,5 +350,65 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         assert!(Migrations::from_slice(MIGRATIONS).validate().is_ok());
+    }
+
+    fn row(user: &str, length: u64) -> UploadRow {
+        let now = Utc::now();
+        UploadRow {
+            id: Uuid::new_v4(),
+            user_id: user.into(),
+            name: "f".into(),
+            length,
+            offset: 0,
+            created_at: now,
+            expires_at: now,
+            file_id: None,
+            sha256: None,
+        }
+    }
+
+    fn upload(store: &SqliteStore, user: &str, length: u64) -> Completion {
+        let now = Utc::now();
+        let row = row(user, length);
+        assert_eq!(store.create_upload(&row, 1000).unwrap(), CreateOutcome::Created);
+        let file = FileRow { id: Uuid::now_v7(), user_id: user.into(), name: "f".into(), size: length, sha256: "ab".repeat(32), created_at: now };
+        let event = FileMessageData::file_stored(FILE_STORAGE_SOURCE, user, lockbox_events::FileData::new(file.id, "f", now));
+        Completion { upload_id: row.id, file, event }
+    }
+
+    #[test]
+    fn completing_counts_blob_references_and_deleting_releases_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("m.sqlite3")).unwrap();
+        let (a, b) = (upload(&store, "u", 100), upload(&store, "u", 100));
+        store.complete_upload(&a, 900).unwrap();
+        store.complete_upload(&b, 900).unwrap();
+        assert_eq!(store.outbox_backlog().unwrap(), 2);
+        let deleted = |id| store.delete_file("u", id, &|f: &FileRow| FileMessageData::file_deleted(FILE_STORAGE_SOURCE, "u", lockbox_events::FileData::new(f.id, "f", f.created_at)));
+        assert!(!deleted(a.file.id).unwrap().unwrap().blob_unreferenced, "b still uses the blob");
+        assert!(store.blob_referenced(&a.file.sha256).unwrap());
+        assert!(deleted(b.file.id).unwrap().unwrap().blob_unreferenced);
+        assert!(!store.blob_referenced(&a.file.sha256).unwrap());
+        assert!(deleted(b.file.id).unwrap().is_none());
+
+        let pending = store.pending_outbox(10).unwrap();
+        assert_eq!(pending.len(), 4, "2 stored + 2 deleted");
+        assert!(pending.windows(2).all(|w| w[0].seq < w[1].seq));
+        store.mark_sent(&pending.iter().map(|r| r.seq).collect::<Vec<_>>()).unwrap();
+        assert_eq!(store.outbox_backlog().unwrap(), 0);
+        assert_eq!(store.prune_sent(0).unwrap(), 0, "nothing sent before the epoch");
+        assert_eq!(store.prune_sent(i64::MAX).unwrap(), 4);
+    }
+
+    #[test]
+    fn the_quota_counts_unfinished_uploads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("m.sqlite3")).unwrap();
+        let first = upload(&store, "u", 600);
+        let second = row("u", 500);
+        assert_eq!(store.create_upload(&second, 1000).unwrap(), CreateOutcome::OverQuota { room: 400 });
+        store.complete_upload(&first, 900).unwrap();
+        assert_eq!(store.create_upload(&second, 1000).unwrap(), CreateOutcome::OverQuota { room: 400 }, "stored now, same room");
+        assert_eq!(store.create_upload(&row("v", 500), 1000).unwrap(), CreateOutcome::Created);
     }
 }

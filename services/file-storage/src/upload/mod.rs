@@ -158,7 +158,15 @@ impl Uploads {
     /// The upload, if it exists, belongs to `user` and has not expired (an expired one is
     /// removed on the spot). Another user's upload is "not found", like an absent one.
     async fn owned(&self, user: &str, id: Uuid) -> Result<UploadRow, UploadError> {
-        let row = self.blocking(move |m| m.upload(id)).await?.filter(|r| r.user_id == user).ok_or(UploadError::NotFound)?;
+        let Some(row) = self.blocking(move |m| m.upload(id)).await? else {
+            // No such upload at all: drop the session the lookup made, so probing random ids
+            // cannot grow the session map.
+            self.forget(id);
+            return Err(UploadError::NotFound);
+        };
+        if row.user_id != user {
+            return Err(UploadError::NotFound);
+        }
         if row.file_id.is_none() && row.expires_at < Utc::now() {
             self.remove(id).await?;
             self.metrics.uploads_expired.inc();

@@ -138,17 +138,22 @@ impl Uploads {
         }
 
         let new_offset = offset + written;
+        let last = new_offset == row.length && matches!(ended, Ended::Complete);
         let synced = async {
             out.flush().await?;
-            out.get_ref().sync_data().await
+            // The last chunk is synced by `finish` with the whole file.
+            if !last { out.get_ref().sync_data().await } else { Ok(()) }
         };
         if let Err(e) = synced.await {
             self.discard(out, offset, &mut session, before).await;
             return Err(UploadError::io("syncing an upload temp file")(e));
         }
         drop(out);
-        // The offset is recorded only once the bytes are on disk.
-        self.blocking(move |m| m.set_upload_offset(id, new_offset)).await?;
+        if !last {
+            // The offset is recorded only once the bytes are on disk; the completing
+            // transaction records the last one itself.
+            self.blocking(move |m| m.set_upload_offset(id, new_offset)).await?;
+        }
         let mut upload = UploadRow { offset: new_offset, ..row };
         if matches!(ended, Ended::Interrupted) {
             session.hashed = Some((new_offset, whole));
