@@ -72,6 +72,18 @@ impl Harness {
         self.publisher.publisher().publish(&message).await.expect("a confirmed publish");
     }
 
+    /// Publishes many events pipelined (all sent, then all confirms awaited).
+    pub async fn publish_many(&self, events: &[(String, FileMessageData)]) {
+        let publisher = self.publisher.publisher();
+        let mut pending = Vec::with_capacity(events.len());
+        for (id, event) in events {
+            pending.push(publisher.send(&Outgoing::event(&self.names, id.clone(), event)).await.expect("sent"));
+        }
+        for confirm in pending {
+            confirm.confirmed().await.expect("a confirmed publish");
+        }
+    }
+
     /// Publishes arbitrary bytes on the files exchange.
     pub async fn publish_raw(&self, message_id: &str, kind: &str, body: &[u8]) {
         let message = Outgoing {
