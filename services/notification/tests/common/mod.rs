@@ -164,7 +164,8 @@ pub fn stored(user: &str, name: &str) -> FileMessageData {
     FileMessageData::file_stored(FILE_STORAGE_SOURCE, user, FileData::new(uuid::Uuid::new_v4(), name, timestamp::now()))
 }
 
-/// The next notification on a subscription (heartbeats skipped), or a failed test.
+/// The next notification on a subscription, or a failed test. Heartbeats are skipped, and so
+/// are error frames: they announce a close, after which the subscription reconnects.
 pub async fn next_notification(sub: &mut Subscription) -> Notification {
     loop {
         let frame = tokio::time::timeout(WAIT, sub.next_frame())
@@ -174,7 +175,7 @@ pub async fn next_notification(sub: &mut Subscription) -> Notification {
             .expect("no stream error");
         match frame.body {
             FrameBody::Notification { notification } => return notification,
-            FrameBody::Heartbeat { .. } => continue,
+            FrameBody::Heartbeat { .. } | FrameBody::Error { .. } => continue,
             other => panic!("expected a notification frame, got {other:?}"),
         }
     }
