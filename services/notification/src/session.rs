@@ -63,11 +63,16 @@ impl Outbox {
 
     /// Says why in an `error` frame, then closes with `code`; best effort, the peer may be gone.
     async fn close(&mut self, code: u16, error_code: &str, reason: String, why: CloseReason) -> CloseReason {
-        let _ = self.frame(&Frame::error(error_code, reason.clone())).await;
-        // Close reasons are limited to 123 bytes by the protocol.
-        let mut short = reason;
-        short.truncate(120);
-        let _ = self.send(Message::Close(Some(CloseFrame { code, reason: short.into() }))).await;
+        // A peer that cannot take the error frame cannot take the close either: don't wait twice.
+        if self.frame(&Frame::error(error_code, reason.clone())).await.is_ok() {
+            // Close reasons are limited to 123 bytes by the protocol.
+            let mut end = reason.len().min(123);
+            while !reason.is_char_boundary(end) {
+                end -= 1;
+            }
+            let reason = reason[..end].to_owned();
+            let _ = self.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+        }
         why
     }
 }

@@ -39,9 +39,10 @@ pub struct StreamQuery {
     since: Option<u64>,
 }
 
+// The token is checked first, so a bad one is a 401 whatever else is wrong.
 pub async fn upgrade(
-    ws: WebSocketUpgrade,
     AuthUser(user): AuthUser,
+    ws: WebSocketUpgrade,
     State(ctx): State<StreamContext>,
     query: Result<Query<StreamQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
