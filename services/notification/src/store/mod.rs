@@ -54,6 +54,13 @@ pub struct ReadOutcome {
     pub unread: u64,
 }
 
+/// Reads a device missed while offline.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadSync {
+    pub ids: Vec<Uuid>,
+    pub latest: Option<DateTime<Utc>>,
+}
+
 /// What a retention pass deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pruned {
@@ -86,6 +93,10 @@ pub trait NotificationStore: Send + Sync + 'static {
     fn mark_read(&self, user_id: String, which: ReadSelector, at: DateTime<Utc>) -> StoreFuture<'_, ReadOutcome>;
 
     fn unread_count(&self, user_id: String) -> StoreFuture<'_, u64>;
+
+    /// Ids of the user's notifications with `seq <= up_to_seq` read at or after `since`, and
+    /// the latest such `read_at`: what a reconnecting device missed of reads made elsewhere.
+    fn read_since(&self, user_id: String, up_to_seq: u64, since: DateTime<Utc>) -> StoreFuture<'_, ReadSync>;
 
     /// Deletes notifications and processed-message records older than `before`. Seqs are not
     /// reused afterwards.

@@ -14,7 +14,7 @@ use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
 use super::{
-    Inserted, NewNotification, NotificationStore, Pruned, ReadOutcome, ReadSelector, StoreError,
+    Inserted, NewNotification, NotificationStore, Pruned, ReadOutcome, ReadSelector, ReadSync, StoreError,
     StoreFuture,
 };
 
@@ -175,6 +175,26 @@ impl NotificationStore for SqliteStore {
 
     fn unread_count(&self, user_id: String) -> StoreFuture<'_, u64> {
         self.blocking(move |conn| count_unread(conn, &user_id))
+    }
+
+    fn read_since(&self, user_id: String, up_to_seq: u64, since: DateTime<Utc>) -> StoreFuture<'_, ReadSync> {
+        self.blocking(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, read_at FROM notifications
+                 WHERE user_id = ?1 AND seq <= ?2 AND read_at >= ?3 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map(params![user_id, to_i64(up_to_seq), since.timestamp_millis()], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
+            let mut sync = ReadSync::default();
+            for row in rows {
+                let (id, read_at) = row?;
+                sync.ids.push(parse_uuid(&id, "notification id")?);
+                let read_at = millis(read_at, "read_at")?;
+                sync.latest = sync.latest.max(Some(read_at));
+            }
+            Ok(sync)
+        })
     }
 
     fn prune(&self, before: DateTime<Utc>) -> StoreFuture<'_, Pruned> {
@@ -343,6 +363,11 @@ mod tests {
         let out = store.mark_read("alice".into(), ReadSelector::UpToSeq(1), Utc::now()).await.unwrap();
         assert_eq!(out, ReadOutcome { ids: vec![a1.id], unread: 1 });
         assert_eq!(store.unread_count("alice".into()).await.unwrap(), 1);
+        let before = Utc::now() - chrono::Duration::seconds(60);
+        let sync = store.read_since("alice".into(), 1, before).await.unwrap();
+        assert_eq!(sync.ids, vec![a1.id]);
+        assert!(store.read_since("alice".into(), 0, before).await.unwrap().ids.is_empty());
+        assert!(store.read_since("alice".into(), 9, Utc::now() + chrono::Duration::seconds(60)).await.unwrap().ids.is_empty());
 
         // Retention deletes old rows, but seqs keep counting up.
         let pruned = store.prune(Utc::now() + chrono::Duration::days(1)).await.unwrap();
