@@ -202,6 +202,20 @@ pub fn notification_of(frame: Frame) -> Notification {
     }
 }
 
+/// Every stored notification of the client's user, paging with `next_since`.
+pub async fn list_all(client: &NotificationClient) -> Vec<Notification> {
+    let mut all = Vec::new();
+    let mut since = 0;
+    loop {
+        let page = client.list(since, 1000).await.unwrap();
+        all.extend(page.notifications);
+        match page.next_since {
+            Some(next) => since = next,
+            None => return all,
+        }
+    }
+}
+
 /// Waits for the next delivery on `deliveries`.
 pub async fn next_delivery(deliveries: &mut Deliveries) -> Incoming {
     tokio::time::timeout(WAIT, deliveries.recv()).await.expect("a delivery within the timeout").expect("consumer alive")
