@@ -17,7 +17,8 @@ use std::{
 };
 
 use futures_util::{SinkExt, StreamExt};
-use lockbox_events::{Frame, NotificationPage, ReadRequest, ReadResponse, UnreadCount};
+use chrono::{DateTime, Utc};
+use lockbox_events::{Frame, FrameBody, NotificationPage, ReadRequest, ReadResponse, UnreadCount};
 use rand::Rng;
 use tokio::{net::TcpStream, sync::mpsc, task::JoinHandle};
 use tokio_tungstenite::{
@@ -91,14 +92,17 @@ impl NotificationClient {
         Self { base, token: token.into(), http: reqwest::Client::new() }
     }
 
-    fn stream_url(&self, since: u64) -> Result<String, StreamError> {
+    fn stream_url(&self, since: u64, read_since: Option<DateTime<Utc>>) -> Result<String, StreamError> {
         let rest = self
             .base
             .strip_prefix("http://")
             .map(|r| format!("ws://{r}"))
             .or_else(|| self.base.strip_prefix("https://").map(|r| format!("wss://{r}")))
             .ok_or_else(|| StreamError::BadUrl { url: self.base.clone() })?;
-        Ok(format!("{rest}/v1/stream?since={since}"))
+        Ok(match read_since {
+            Some(at) => format!("{rest}/v1/stream?since={since}&read_since={}", lockbox_events::timestamp::format(&at)),
+            None => format!("{rest}/v1/stream?since={since}"),
+        })
     }
 
     fn bearer(&self) -> String {
@@ -107,12 +111,24 @@ impl NotificationClient {
 
     /// Opens one stream connection replaying everything after `since`.
     pub async fn connect(&self, since: u64) -> Result<StreamConnection, StreamError> {
-        let mut request = self.stream_url(since)?.into_client_request()?;
+        self.connect_with(since, None).await
+    }
+
+    /// Opens one stream connection replaying everything after `since`, and first, in one
+    /// `read` frame, the reads made since `read_since` (server time, e.g.
+    /// [`StreamConnection::server_time`] of an earlier connection) of notifications up to `since`.
+    pub async fn connect_with(&self, since: u64, read_since: Option<DateTime<Utc>>) -> Result<StreamConnection, StreamError> {
+        let mut request = self.stream_url(since, read_since)?.into_client_request()?;
         let auth = HeaderValue::from_str(&self.bearer()).map_err(|_| StreamError::BadToken)?;
         request.headers_mut().insert(AUTHORIZATION, auth);
         let (ws, response) = tokio_tungstenite::connect_async(request).await?;
-        let id = response.headers().get(CONNECTION_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Ok(StreamConnection { ws, id, close: None })
+        let header = |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        let id = header(CONNECTION_ID_HEADER).map(str::to_owned);
+        // HTTP dates have whole seconds: step back one so no read of that second is missed.
+        let server_time = header("date")
+            .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.with_timezone(&Utc) - chrono::Duration::seconds(1));
+        Ok(StreamConnection { ws, id, server_time, close: None })
     }
 
     /// A stream that reconnects by itself; see [`Subscription`].
@@ -168,6 +184,7 @@ async fn json<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Re
 pub struct StreamConnection {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     id: Option<String>,
+    server_time: Option<DateTime<Utc>>,
     close: Option<CloseFrame>,
 }
 
@@ -177,15 +194,27 @@ impl StreamConnection {
         self.id.as_deref()
     }
 
+    /// The latest server time this connection has seen (handshake `date`, heartbeats, reads):
+    /// pass it as `read_since` when reconnecting.
+    pub fn server_time(&self) -> Option<DateTime<Utc>> {
+        self.server_time
+    }
+
     /// The next frame; `Ok(None)` once the server closed the stream (see
     /// [`close_frame`](Self::close_frame) for why). Pings are answered while waiting.
     pub async fn next_frame(&mut self) -> Result<Option<Frame>, StreamError> {
         while let Some(message) = self.ws.next().await {
             match message? {
                 Message::Text(text) => {
-                    return Frame::from_json(&text)
-                        .map(Some)
-                        .map_err(|error| StreamError::BadFrame { text: text.to_string(), error });
+                    let frame = Frame::from_json(&text)
+                        .map_err(|error| StreamError::BadFrame { text: text.to_string(), error })?;
+                    let seen = match &frame.body {
+                        FrameBody::Heartbeat { at } => Some(*at),
+                        FrameBody::Read { read_at, .. } => Some(*read_at),
+                        _ => None,
+                    };
+                    self.server_time = self.server_time.max(seen);
+                    return Ok(Some(frame));
                 }
                 Message::Close(frame) => {
                     self.close = frame;
@@ -299,16 +328,20 @@ async fn reconnect_loop(
     tx: mpsc::Sender<Result<StreamEvent, StreamError>>,
 ) {
     let mut attempt = 0u32;
+    // Server time last seen; reads made after it on other devices are replayed on reconnect.
+    let mut read_since: Option<DateTime<Utc>> = None;
     loop {
         let since = highest.load(Ordering::SeqCst);
-        let reason = match client.connect(since).await {
+        let reason = match client.connect_with(since, read_since).await {
             Ok(mut connection) => {
                 attempt = 0;
                 if tx.send(Ok(StreamEvent::Connected { since })).await.is_err() {
                     return;
                 }
                 loop {
-                    let Ok(next) = tokio::time::timeout(policy.idle_timeout, connection.next_frame()).await else {
+                    let next = tokio::time::timeout(policy.idle_timeout, connection.next_frame()).await;
+                    read_since = read_since.max(connection.server_time());
+                    let Ok(next) = next else {
                         break format!("no frame for {:?}; the server looks dead", policy.idle_timeout);
                     };
                     match next {
@@ -365,8 +398,12 @@ mod tests {
     #[test]
     fn the_stream_url_carries_since_but_never_the_token() {
         let client = NotificationClient::new("http://127.0.0.1:8720/", "secret-token");
-        let url = client.stream_url(42).unwrap();
+        let url = client.stream_url(42, None).unwrap();
         assert_eq!(url, "ws://127.0.0.1:8720/v1/stream?since=42");
-        assert!(NotificationClient::new("ftp://x", "t").stream_url(0).is_err());
+        assert!(!url.contains("secret-token"));
+        let at = DateTime::from_timestamp_millis(1_796_360_000_123).unwrap();
+        let url = client.stream_url(42, Some(at)).unwrap();
+        assert!(url.ends_with("&read_since=2026-12-04T04:53:20.123Z"), "{url}");
+        assert!(NotificationClient::new("ftp://x", "t").stream_url(0, None).is_err());
     }
 }

@@ -7,7 +7,7 @@
 //! | `type` | fields | meaning |
 //! |---|---|---|
 //! | `notification` | `notification`: a [`Notification`] | a stored notification; replayed ones (after `since`) first, in `seq` order, then live ones — never a gap, never twice |
-//! | `read` | `ids`, `up_to_seq` (or `null`), `read_at` | the user read these on some device (`POST /v1/notifications/read`) |
+//! | `read` | `ids`, `up_to_seq` (or `null`), `read_at` | the user read these on some device (`POST /v1/notifications/read`); after a reconnect with `read_since`, first the reads the device missed. Idempotent: applying one twice changes nothing |
 //! | `heartbeat` | `at` | sent every heartbeat interval, so both sides notice a dead peer |
 //! | `error` | `code`, `message` | sent just before the server closes the stream, saying why and what to do |
 //!

@@ -94,7 +94,13 @@ pub async fn run(
             tracker: tracker.clone(),
         },
     };
-    let consumer = Consumer { store: store.clone(), hub, metrics, quota_warning_percent: config.quota_warning_percent };
+    let consumer = Consumer {
+        store: store.clone(),
+        hub,
+        metrics,
+        quota_warning_percent: config.quota_warning_percent,
+        max_batch: usize::from(config.prefetch.max(1)),
+    };
     let consuming = tokio::spawn(consumer.run(deliveries, cancel.child_token()));
     let pruning = tokio::spawn(retention::run(store, config.retention(), cancel.child_token()));
 

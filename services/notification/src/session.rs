@@ -4,10 +4,14 @@
 //! store, so anything committed during the replay is in the live buffer; live notifications
 //! with a seq already replayed are skipped. The live buffer is bounded ([`crate::hub`]); a
 //! connection that overflows it is closed with [`CLOSE_TOO_SLOW`] and resumes with `since`.
+//!
+//! Reads made on other devices while this one was away are replayed first (`read_since`), as
+//! one `read` frame about the notifications the device already had.
 
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use chrono::{DateTime, Utc};
 use futures_util::{
     SinkExt, StreamExt,
     stream::{SplitSink, SplitStream},
@@ -39,6 +43,8 @@ pub struct Session {
     user_id: String,
     /// The highest seq sent on this connection.
     last_seq: u64,
+    /// Replay reads of notifications up to `since` made at or after this (server time).
+    read_since: Option<DateTime<Utc>>,
 }
 
 /// The write half, with a timeout: a write that cannot finish means the client stopped
@@ -63,18 +69,23 @@ impl Outbox {
 
     /// Says why in an `error` frame, then closes with `code`; best effort, the peer may be gone.
     async fn close(&mut self, code: u16, error_code: &str, reason: String, why: CloseReason) -> CloseReason {
-        let _ = self.frame(&Frame::error(error_code, reason.clone())).await;
-        // Close reasons are limited to 123 bytes by the protocol.
-        let mut short = reason;
-        short.truncate(120);
-        let _ = self.send(Message::Close(Some(CloseFrame { code, reason: short.into() }))).await;
+        // A peer that cannot take the error frame cannot take the close either: don't wait twice.
+        if self.frame(&Frame::error(error_code, reason.clone())).await.is_ok() {
+            // Close reasons are limited to 123 bytes by the protocol.
+            let mut end = reason.len().min(123);
+            while !reason.is_char_boundary(end) {
+                end -= 1;
+            }
+            let reason = reason[..end].to_owned();
+            let _ = self.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+        }
         why
     }
 }
 
 impl Session {
-    pub fn new(ctx: StreamContext, id: Uuid, user_id: String, since: u64) -> Self {
-        Self { ctx, id, user_id, last_seq: since }
+    pub fn new(ctx: StreamContext, id: Uuid, user_id: String, since: u64, read_since: Option<DateTime<Utc>>) -> Self {
+        Self { ctx, id, user_id, last_seq: since, read_since }
     }
 
     pub async fn run(mut self, socket: WebSocket) {
@@ -93,6 +104,7 @@ impl Session {
     async fn serve(&mut self, outbox: &mut Outbox, source: &mut SplitStream<WebSocket>) -> Result<(), CloseReason> {
         // Subscribe first: see the module docs.
         let mut live = self.ctx.hub.subscribe(&self.user_id);
+        self.replay_reads(outbox).await?;
         self.replay(outbox).await?;
 
         let heartbeat = self.ctx.heartbeat;
@@ -145,6 +157,23 @@ impl Session {
                     // Pongs, pings and anything else prove the peer is alive.
                     Some(Ok(_)) => last_heard = Instant::now(),
                 },
+            }
+        }
+    }
+
+    /// Reads the device missed of notifications it already has (seq <= since), in one `read`
+    /// frame. Read frames are idempotent, so overlapping a live one is harmless.
+    async fn replay_reads(&mut self, outbox: &mut Outbox) -> Result<(), CloseReason> {
+        let Some(read_since) = self.read_since.filter(|_| self.last_seq > 0) else { return Ok(()) };
+        match self.ctx.store.read_since(self.user_id.clone(), self.last_seq, read_since).await {
+            Ok(sync) => match sync.latest {
+                Some(latest) => outbox.frame(&Frame::read(sync.ids, None, latest)).await,
+                None => Ok(()),
+            },
+            Err(error) => {
+                warn!(user_id = self.user_id, %error, "read replay failed");
+                let reason = format!("store unavailable; reconnect with since={}", self.last_seq);
+                Err(outbox.close(CLOSE_INTERNAL, "store_unavailable", reason, CloseReason::Error).await)
             }
         }
     }

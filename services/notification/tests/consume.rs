@@ -3,11 +3,13 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
 use lockbox_broker::testing::close_connections_named;
-use lockbox_client::stream::StreamError;
-use lockbox_notification::config::Config;
+use lockbox_client::stream::{ReconnectPolicy, StreamError};
 use lockbox_events::{EventType, FILE_STORAGE_SOURCE, FileMessageData};
+use lockbox_notification::config::Config;
 
 #[tokio::test]
 async fn an_event_becomes_a_frame_with_params_and_english_text() {
@@ -146,8 +148,8 @@ async fn the_broker_closing_the_consumers_connection_loses_nothing() {
     let expected: Vec<_> = (1..=published).map(|i| (i, format!("f{i}.txt was stored"))).collect();
     assert!(got == expected, "lost, doubled or reordered: got {} of {published}", got.len());
     assert_eq!(sentinel_seq, published + 1);
-    let all = alice.list(0, 1000).await.unwrap();
-    assert_eq!(all.notifications.len() as u64 + u64::from(all.next_since.is_some()), published + 1);
+    let seqs: Vec<_> = list_all(&alice).await.iter().map(|n| n.seq).collect();
+    assert_eq!(seqs, (1..=published + 1).collect::<Vec<_>>());
 
     let metrics = service.metrics().await;
     let duplicates = metrics.lines().find(|l| l.contains(r#"outcome="duplicate""#)).unwrap_or("no duplicates");
@@ -162,30 +164,35 @@ async fn the_broker_closing_the_consumers_connection_loses_nothing() {
 async fn a_killed_service_restarted_on_the_same_data_delivers_waiting_messages_once() {
     let h = Harness::new("restart").await;
     let first = h.start().await;
-    let mut sub = h.client(&first, "alice").subscribe(0);
+    let addr = first.addr;
+    // One subscription throughout: it must notice the crash, reconnect to the new process and
+    // resume after the highest seq it saw.
+    let mut sub = h.client(&first, "alice").subscribe_with(
+        0,
+        ReconnectPolicy { min: Duration::from_millis(50), max: Duration::from_millis(500), ..ReconnectPolicy::default() },
+    );
     for i in 1..=10 {
         h.publish(&format!("m-{i}"), &stored("alice", &format!("f{i}.txt"))).await;
     }
     for seq in 1..=10 {
         assert_eq!(next_notification(&mut sub).await.seq, seq);
     }
-    drop(sub);
     first.kill().await;
 
     // Down: these wait in the durable queue.
     for i in 11..=40 {
         h.publish(&format!("m-{i}"), &stored("alice", &format!("f{i}.txt"))).await;
     }
-    let second = h.start().await;
-    let alice = h.client(&second, "alice");
-    let mut sub = alice.subscribe(10);
+    let listener = tokio::net::TcpListener::bind(addr).await.expect("the port is free again");
+    let second = Service::start_on(listener, h.config()).await;
     for seq in 11..=40 {
         let n = next_notification(&mut sub).await;
         assert_eq!((n.seq, n.title), (seq, format!("f{seq}.txt was stored")));
     }
     h.publish("sentinel", &stored("alice", "last.txt")).await;
     assert_eq!(next_notification(&mut sub).await.seq, 41);
-    let all = alice.list(0, 100).await.unwrap().notifications;
+    assert_eq!(sub.highest_seq(), 41);
+    let all = h.client(&second, "alice").list(0, 100).await.unwrap().notifications;
     assert_eq!(all.iter().map(|n| n.seq).collect::<Vec<_>>(), (1..=41).collect::<Vec<_>>());
 
     drop(sub);

@@ -162,6 +162,43 @@ async fn reading_on_one_device_reads_on_all() {
 }
 
 #[tokio::test]
+async fn a_device_that_was_offline_learns_of_reads_made_elsewhere_when_it_reconnects() {
+    let h = Harness::new("read-offline").await;
+    let service = h.start().await;
+    let alice = h.client(&service, "alice");
+    let mut laptop = alice.connect(0).await.unwrap();
+    for i in 1..=3 {
+        h.publish(&format!("m-{i}"), &stored("alice", &format!("f{i}.txt"))).await;
+    }
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(notification_of(next_frame(&mut laptop).await).id);
+    }
+    let server_time = laptop.server_time().expect("the handshake's date");
+    laptop.close().await.unwrap();
+
+    // While the laptop is away, the phone reads two of them.
+    alice.mark_read(&ReadRequest::Ids { ids: vec![ids[0], ids[2]] }).await.unwrap();
+    h.publish("m-4", &stored("alice", "f4.txt")).await;
+
+    let mut laptop = alice.connect_with(3, Some(server_time)).await.unwrap();
+    match next_frame(&mut laptop).await.body {
+        FrameBody::Read { ids: read, up_to_seq: None, .. } => assert_eq!(read, vec![ids[0], ids[2]]),
+        other => panic!("expected the missed reads first, got {other:?}"),
+    }
+    assert_eq!(notification_of(next_frame(&mut laptop).await).seq, 4);
+
+    // Without read_since, only notifications are replayed.
+    let mut fresh = alice.connect(3).await.unwrap();
+    assert_eq!(notification_of(next_frame(&mut fresh).await).seq, 4);
+
+    laptop.close().await.unwrap();
+    fresh.close().await.unwrap();
+    service.stop().await;
+    h.cleanup().await;
+}
+
+#[tokio::test]
 async fn the_rest_api_pages_and_says_what_is_wrong() {
     let h = Harness::new("rest").await;
     let service = h.start().await;

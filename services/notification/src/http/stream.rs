@@ -9,6 +9,7 @@ use axum::{
     response::Response,
 };
 use lockbox_auth::AuthUser;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use uuid::Uuid;
@@ -37,11 +38,17 @@ pub struct StreamContext {
 pub struct StreamQuery {
     /// Replay every stored notification with a greater seq first; 0 = everything kept.
     since: Option<u64>,
+    /// Server time (RFC 3339) from which to replay reads of notifications up to `since` made on
+    /// other devices, in one `read` frame; a reconnecting client passes the latest server
+    /// time it saw (a `read` frame's `read_at`, a heartbeat's `at`, the handshake's `date`).
+    #[serde(default, with = "lockbox_events::notification::optional_timestamp")]
+    read_since: Option<DateTime<Utc>>,
 }
 
+// The token is checked first, so a bad one is a 401 whatever else is wrong.
 pub async fn upgrade(
-    ws: WebSocketUpgrade,
     AuthUser(user): AuthUser,
+    ws: WebSocketUpgrade,
     State(ctx): State<StreamContext>,
     query: Result<Query<StreamQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -49,7 +56,7 @@ pub async fn upgrade(
     let since = query.since.unwrap_or(0);
     let tracker = ctx.tracker.clone();
     let id = Uuid::now_v7();
-    let mut response = ws.on_upgrade(move |socket| tracker.track_future(Session::new(ctx, id, user, since).run(socket)));
+    let mut response = ws.on_upgrade(move |socket| tracker.track_future(Session::new(ctx, id, user, since, query.read_since).run(socket)));
     if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
         response.headers_mut().insert(CONNECTION_ID_HEADER, value);
     }

@@ -54,6 +54,13 @@ pub struct ReadOutcome {
     pub unread: u64,
 }
 
+/// Reads a device missed while offline.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadSync {
+    pub ids: Vec<Uuid>,
+    pub latest: Option<DateTime<Utc>>,
+}
+
 /// What a retention pass deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pruned {
@@ -64,9 +71,19 @@ pub struct Pruned {
 /// The operations the service needs. Every method is scoped to one user where it reads or
 /// changes notifications, so no caller can touch another user's rows.
 pub trait NotificationStore: Send + Sync + 'static {
-    /// Stores `new` and records `message_id` as processed, in one transaction; a message id
-    /// seen before writes nothing and returns [`Inserted::Duplicate`].
-    fn insert(&self, message_id: String, new: NewNotification) -> StoreFuture<'_, Inserted>;
+    /// Stores each notification and records its message id as processed, all in one
+    /// transaction (all or nothing); a message id seen before (also earlier in the same batch)
+    /// writes nothing and yields [`Inserted::Duplicate`]. Results are in input order.
+    fn insert_batch(&self, batch: Vec<(String, NewNotification)>) -> StoreFuture<'_, Vec<Inserted>>;
+
+    /// [`insert_batch`](Self::insert_batch) of one.
+    fn insert(&self, message_id: String, new: NewNotification) -> StoreFuture<'_, Inserted> {
+        let batch = self.insert_batch(vec![(message_id, new)]);
+        Box::pin(async move {
+            let mut results = batch.await?;
+            results.pop().ok_or(StoreError::Corrupt { what: "insert result", detail: "empty".into() })
+        })
+    }
 
     /// The user's notifications with `seq > since`, in seq order, at most `limit`.
     fn list(&self, user_id: String, since: u64, limit: u32) -> StoreFuture<'_, Vec<Notification>>;
@@ -76,6 +93,10 @@ pub trait NotificationStore: Send + Sync + 'static {
     fn mark_read(&self, user_id: String, which: ReadSelector, at: DateTime<Utc>) -> StoreFuture<'_, ReadOutcome>;
 
     fn unread_count(&self, user_id: String) -> StoreFuture<'_, u64>;
+
+    /// Ids of the user's notifications with `seq <= up_to_seq` read at or after `since`, and
+    /// the latest such `read_at`: what a reconnecting device missed of reads made elsewhere.
+    fn read_since(&self, user_id: String, up_to_seq: u64, since: DateTime<Utc>) -> StoreFuture<'_, ReadSync>;
 
     /// Deletes notifications and processed-message records older than `before`. Seqs are not
     /// reused afterwards.

@@ -14,7 +14,7 @@ use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
 use super::{
-    Inserted, NewNotification, NotificationStore, Pruned, ReadOutcome, ReadSelector, StoreError,
+    Inserted, NewNotification, NotificationStore, Pruned, ReadOutcome, ReadSelector, ReadSync, StoreError,
     StoreFuture,
 };
 
@@ -121,58 +121,15 @@ impl SqliteStore {
 }
 
 impl NotificationStore for SqliteStore {
-    fn insert(&self, message_id: String, new: NewNotification) -> StoreFuture<'_, Inserted> {
+    fn insert_batch(&self, batch: Vec<(String, NewNotification)>) -> StoreFuture<'_, Vec<Inserted>> {
         self.blocking(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let now = Utc::now().timestamp_millis();
-            let fresh = tx.execute(
-                "INSERT INTO processed_messages (message_id, processed_at) VALUES (?1, ?2)
-                 ON CONFLICT (message_id) DO NOTHING",
-                params![message_id, now],
-            )?;
-            if fresh == 0 {
-                return Ok(Inserted::Duplicate); // dropping `tx` rolls back (nothing was written)
-            }
-            let seq: i64 = tx.query_row(
-                "INSERT INTO user_seq (user_id, last_seq) VALUES (?1, 1)
-                 ON CONFLICT (user_id) DO UPDATE SET last_seq = last_seq + 1
-                 RETURNING last_seq",
-                params![new.user_id],
-                |row| row.get(0),
-            )?;
-            let id = Uuid::now_v7();
-            let params_json = serde_json::Value::Object(new.params.clone()).to_string();
-            tx.execute(
-                "INSERT INTO notifications
-                   (id, user_id, seq, kind, file_id, file_name, params, title, body, created_at, read_at, message_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11)",
-                params![
-                    id.to_string(),
-                    new.user_id,
-                    seq,
-                    new.kind.as_str(),
-                    new.file.as_ref().map(|f| f.id.to_string()),
-                    new.file.as_ref().map(|f| f.name.clone()),
-                    params_json,
-                    new.title,
-                    new.body,
-                    new.created_at.timestamp_millis(),
-                    message_id,
-                ],
-            )?;
+            let results = batch
+                .into_iter()
+                .map(|(message_id, new)| insert_one(&tx, message_id, new))
+                .collect::<Result<Vec<_>, _>>()?;
             tx.commit()?;
-            Ok(Inserted::Stored(Box::new(Notification {
-                id,
-                seq: u64::try_from(seq).unwrap_or_default(),
-                user_id: new.user_id,
-                kind: new.kind,
-                file: new.file,
-                params: new.params,
-                title: new.title,
-                body: new.body,
-                created_at: new.created_at,
-                read_at: None,
-            })))
+            Ok(results)
         })
     }
 
@@ -220,6 +177,26 @@ impl NotificationStore for SqliteStore {
         self.blocking(move |conn| count_unread(conn, &user_id))
     }
 
+    fn read_since(&self, user_id: String, up_to_seq: u64, since: DateTime<Utc>) -> StoreFuture<'_, ReadSync> {
+        self.blocking(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, read_at FROM notifications
+                 WHERE user_id = ?1 AND seq <= ?2 AND read_at >= ?3 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map(params![user_id, to_i64(up_to_seq), since.timestamp_millis()], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
+            let mut sync = ReadSync::default();
+            for row in rows {
+                let (id, read_at) = row?;
+                sync.ids.push(parse_uuid(&id, "notification id")?);
+                let read_at = millis(read_at, "read_at")?;
+                sync.latest = sync.latest.max(Some(read_at));
+            }
+            Ok(sync)
+        })
+    }
+
     fn prune(&self, before: DateTime<Utc>) -> StoreFuture<'_, Pruned> {
         self.blocking(move |conn| {
             let before = before.timestamp_millis();
@@ -238,6 +215,58 @@ impl NotificationStore for SqliteStore {
             Ok(())
         })
     }
+}
+
+/// One notification inside the caller's transaction.
+fn insert_one(tx: &Connection, message_id: String, new: NewNotification) -> Result<Inserted, StoreError> {
+    let now = Utc::now().timestamp_millis();
+    let fresh = tx.prepare_cached(
+        "INSERT INTO processed_messages (message_id, processed_at) VALUES (?1, ?2)
+         ON CONFLICT (message_id) DO NOTHING",
+    )?
+    .execute(params![message_id, now])?;
+    if fresh == 0 {
+        return Ok(Inserted::Duplicate);
+    }
+    let seq: i64 = tx
+        .prepare_cached(
+            "INSERT INTO user_seq (user_id, last_seq) VALUES (?1, 1)
+             ON CONFLICT (user_id) DO UPDATE SET last_seq = last_seq + 1
+             RETURNING last_seq",
+        )?
+        .query_row(params![new.user_id], |row| row.get(0))?;
+    let id = Uuid::now_v7();
+    let params_json = serde_json::Value::Object(new.params.clone()).to_string();
+    tx.prepare_cached(
+        "INSERT INTO notifications
+           (id, user_id, seq, kind, file_id, file_name, params, title, body, created_at, read_at, message_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11)",
+    )?
+    .execute(params![
+        id.to_string(),
+        new.user_id,
+        seq,
+        new.kind.as_str(),
+        new.file.as_ref().map(|f| f.id.to_string()),
+        new.file.as_ref().map(|f| f.name.clone()),
+        params_json,
+        new.title,
+        new.body,
+        new.created_at.timestamp_millis(),
+        message_id,
+    ])?;
+    Ok(Inserted::Stored(Box::new(Notification {
+        id,
+        seq: u64::try_from(seq).unwrap_or_default(),
+        user_id: new.user_id,
+        kind: new.kind,
+        file: new.file,
+        params: new.params,
+        title: new.title,
+        body: new.body,
+        created_at: new.created_at,
+        read_at: None,
+    })))
 }
 
 fn count_unread(conn: &Connection, user_id: &str) -> Result<u64, StoreError> {
@@ -320,6 +349,9 @@ mod tests {
         let store = SqliteStore::open(dir.path()).await.unwrap();
         let Inserted::Stored(a1) = store.insert("m1".into(), new("alice")).await.unwrap() else { panic!() };
         assert_eq!(store.insert("m1".into(), new("alice")).await.unwrap(), Inserted::Duplicate);
+        // Within one batch too.
+        let batch = store.insert_batch(vec![("m9".into(), new("carol")), ("m9".into(), new("carol"))]).await.unwrap();
+        assert!(matches!(batch.as_slice(), [Inserted::Stored(c), Inserted::Duplicate] if c.seq == 1));
         let Inserted::Stored(b1) = store.insert("m2".into(), new("bob")).await.unwrap() else { panic!() };
         let Inserted::Stored(a2) = store.insert("m3".into(), new("alice")).await.unwrap() else { panic!() };
         assert_eq!((a1.seq, b1.seq, a2.seq), (1, 1, 2));
@@ -331,10 +363,15 @@ mod tests {
         let out = store.mark_read("alice".into(), ReadSelector::UpToSeq(1), Utc::now()).await.unwrap();
         assert_eq!(out, ReadOutcome { ids: vec![a1.id], unread: 1 });
         assert_eq!(store.unread_count("alice".into()).await.unwrap(), 1);
+        let before = Utc::now() - chrono::Duration::seconds(60);
+        let sync = store.read_since("alice".into(), 1, before).await.unwrap();
+        assert_eq!(sync.ids, vec![a1.id]);
+        assert!(store.read_since("alice".into(), 0, before).await.unwrap().ids.is_empty());
+        assert!(store.read_since("alice".into(), 9, Utc::now() + chrono::Duration::seconds(60)).await.unwrap().ids.is_empty());
 
         // Retention deletes old rows, but seqs keep counting up.
         let pruned = store.prune(Utc::now() + chrono::Duration::days(1)).await.unwrap();
-        assert_eq!(pruned.notifications, 3);
+        assert_eq!(pruned.notifications, 4);
         let Inserted::Stored(a3) = store.insert("m4".into(), new("alice")).await.unwrap() else { panic!() };
         assert_eq!(a3.seq, 3);
     }

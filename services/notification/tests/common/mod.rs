@@ -72,6 +72,18 @@ impl Harness {
         self.publisher.publisher().publish(&message).await.expect("a confirmed publish");
     }
 
+    /// Publishes many events pipelined (all sent, then all confirms awaited).
+    pub async fn publish_many(&self, events: &[(String, FileMessageData)]) {
+        let publisher = self.publisher.publisher();
+        let mut pending = Vec::with_capacity(events.len());
+        for (id, event) in events {
+            pending.push(publisher.send(&Outgoing::event(&self.names, id.clone(), event)).await.expect("sent"));
+        }
+        for confirm in pending {
+            confirm.confirmed().await.expect("a confirmed publish");
+        }
+    }
+
     /// Publishes arbitrary bytes on the files exchange.
     pub async fn publish_raw(&self, message_id: &str, kind: &str, body: &[u8]) {
         let message = Outgoing {
@@ -152,7 +164,8 @@ pub fn stored(user: &str, name: &str) -> FileMessageData {
     FileMessageData::file_stored(FILE_STORAGE_SOURCE, user, FileData::new(uuid::Uuid::new_v4(), name, timestamp::now()))
 }
 
-/// The next notification on a subscription (heartbeats skipped), or a failed test.
+/// The next notification on a subscription, or a failed test. Heartbeats are skipped, and so
+/// are error frames: they announce a close, after which the subscription reconnects.
 pub async fn next_notification(sub: &mut Subscription) -> Notification {
     loop {
         let frame = tokio::time::timeout(WAIT, sub.next_frame())
@@ -162,7 +175,7 @@ pub async fn next_notification(sub: &mut Subscription) -> Notification {
             .expect("no stream error");
         match frame.body {
             FrameBody::Notification { notification } => return notification,
-            FrameBody::Heartbeat { .. } => continue,
+            FrameBody::Heartbeat { .. } | FrameBody::Error { .. } => continue,
             other => panic!("expected a notification frame, got {other:?}"),
         }
     }
@@ -186,6 +199,20 @@ pub fn notification_of(frame: Frame) -> Notification {
     match frame.body {
         FrameBody::Notification { notification } => notification,
         other => panic!("expected a notification frame, got {other:?}"),
+    }
+}
+
+/// Every stored notification of the client's user, paging with `next_since`.
+pub async fn list_all(client: &NotificationClient) -> Vec<Notification> {
+    let mut all = Vec::new();
+    let mut since = 0;
+    loop {
+        let page = client.list(since, 1000).await.unwrap();
+        all.extend(page.notifications);
+        match page.next_since {
+            Some(next) => since = next,
+            None => return all,
+        }
     }
 }
 
