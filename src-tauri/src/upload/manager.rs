@@ -2,13 +2,13 @@
 //! the signal that wakes the workers.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     path::PathBuf,
     sync::Mutex,
 };
 
 use tauri::ipc::Channel;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -19,11 +19,20 @@ use super::{
 pub struct Uploads {
     queue: Mutex<UploadQueue>,
     subscribers: Mutex<Vec<Channel<UploadUpdate>>>,
+    /// Every update, for in-process observers (tests); the windows get theirs through
+    /// `subscribers`.
+    updates: broadcast::Sender<UploadUpdate>,
     /// Wakes idle workers when items are queued.
     pub(crate) wake: Notify,
     /// Cancels the in-flight upload of an item.
     running: Mutex<HashMap<String, CancellationToken>>,
+    /// File ids whose notification arrived before their upload's answer was recorded (the
+    /// event can beat the response); the last few only, most are other devices' files.
+    early: Mutex<VecDeque<String>>,
 }
+
+/// How many early notifications are remembered.
+const EARLY_KEPT: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadsError {
@@ -35,7 +44,19 @@ pub enum UploadsError {
 
 impl Uploads {
     pub fn new(queue: UploadQueue) -> Self {
-        Self { queue: Mutex::new(queue), subscribers: Mutex::new(Vec::new()), wake: Notify::new(), running: Mutex::new(HashMap::new()) }
+        Self {
+            queue: Mutex::new(queue),
+            subscribers: Mutex::new(Vec::new()),
+            updates: broadcast::channel(1024).0,
+            wake: Notify::new(),
+            running: Mutex::new(HashMap::new()),
+            early: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Every update from now on (state changes and progress), without a window.
+    pub fn updates(&self) -> broadcast::Receiver<UploadUpdate> {
+        self.updates.subscribe()
     }
 
     /// Runs `f` on the queue.
@@ -46,6 +67,8 @@ impl Uploads {
 
     /// Sends an update to every subscribed window, forgetting windows that went away.
     pub fn broadcast(&self, update: &UploadUpdate) {
+        // No in-process observer is the normal case, not an error.
+        let _ = self.updates.send(update.clone());
         if let Ok(mut subs) = self.subscribers.lock() {
             subs.retain(|channel| channel.send(update.clone()).is_ok());
         }
@@ -93,11 +116,19 @@ impl Uploads {
         Ok(item)
     }
 
+    /// Cancels an item. A running one is stopped by its worker, which tells the server to
+    /// drop what it received and then marks it cancelled; any other is marked cancelled now.
     pub fn cancel(&self, id: &str) -> Result<UploadItem, UploadsError> {
-        if let Some(token) = self.running.lock().map_err(|_| UploadsError::Poisoned)?.get(id) {
+        // Held while deciding, so a worker cannot claim the item in between.
+        let running = self.running.lock().map_err(|_| UploadsError::Poisoned)?;
+        if let Some(token) = running.get(id) {
             token.cancel();
+            drop(running);
+            return self.with_queue(|q| q.get(id));
         }
-        self.transition(id, UploadState::Cancelled, None)
+        let item = self.transition(id, UploadState::Cancelled, None);
+        drop(running);
+        item
     }
 
     pub fn retry(&self, id: &str) -> Result<UploadItem, UploadsError> {
@@ -132,9 +163,85 @@ impl Uploads {
         Ok(Some((item, token)))
     }
 
+    /// The server stored the item's file and its SHA-256 equals ours: `verified`, or straight
+    /// to `notified` when the notification was faster.
+    pub fn stored(&self, id: &str, file_id: &str, sha256: &str) -> Result<UploadItem, UploadsError> {
+        // Held across the check and the write, so `file_notified` sees one or the other.
+        let mut early = self.early.lock().map_err(|_| UploadsError::Poisoned)?;
+        let stored = self.with_queue(|q| {
+            q.set_local_sha256(id, sha256)?;
+            q.set_stored(id, file_id, sha256)
+        })?;
+        self.broadcast(&UploadUpdate::Item { item: stored });
+        let state = match early.iter().position(|f| f == file_id) {
+            Some(at) => {
+                early.remove(at);
+                UploadState::Notified
+            }
+            None => UploadState::Verified,
+        };
+        self.transition(id, state, None)
+    }
+
+    /// The notification of a stored file reached the inbox: its upload's timeline ends.
+    pub fn file_notified(&self, file_id: &str) -> Result<(), UploadsError> {
+        let mut early = self.early.lock().map_err(|_| UploadsError::Poisoned)?;
+        match self.with_queue(|q| q.by_file_id(file_id))? {
+            Some(item) if matches!(item.state, UploadState::Stored | UploadState::Verified) => {
+                self.transition(&item.id, UploadState::Notified, None)?;
+            }
+            Some(_) => {}
+            None => {
+                if early.len() >= EARLY_KEPT {
+                    early.pop_front();
+                }
+                early.push_back(file_id.to_owned());
+            }
+        }
+        Ok(())
+    }
+
     pub fn stop_running(&self, id: &str) {
         if let Ok(mut running) = self.running.lock() {
             running.remove(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued(uploads: &Uploads, id: &str) {
+        let item = UploadItem {
+            id: id.into(),
+            batch_id: "b".into(),
+            path: format!("/tmp/{id}"),
+            name: id.into(),
+            size: 3,
+            sent: 0,
+            state: UploadState::Queued,
+            file_id: None,
+            local_sha256: None,
+            server_sha256: None,
+            error: None,
+        };
+        uploads.with_queue(|q| q.add(&item)).unwrap();
+    }
+
+    #[test]
+    fn a_notification_that_beats_the_uploads_answer_still_ends_its_timeline() {
+        let uploads = Uploads::new(UploadQueue::in_memory().unwrap());
+        queued(&uploads, "slow");
+        queued(&uploads, "usual");
+
+        uploads.file_notified("file-slow").unwrap();
+        let slow = uploads.stored("slow", "file-slow", "abc").unwrap();
+        assert_eq!((slow.state, slow.local_sha256.as_deref()), (UploadState::Notified, Some("abc")));
+
+        let usual = uploads.stored("usual", "file-usual", "def").unwrap();
+        assert_eq!(usual.state, UploadState::Verified);
+        uploads.file_notified("file-usual").unwrap();
+        assert_eq!(uploads.with_queue(|q| q.get("usual")).unwrap().state, UploadState::Notified);
     }
 }
