@@ -49,12 +49,12 @@ impl FeedSink for Recorder {
 
 struct Source {
     url: Mutex<String>,
-    token: String,
+    token: Mutex<String>,
 }
 
 impl FeedSource for Source {
     fn target(&self) -> Option<(String, String)> {
-        Some((self.url.lock().unwrap().clone(), self.token.clone()))
+        Some((self.url.lock().unwrap().clone(), self.token.lock().unwrap().clone()))
     }
 }
 
@@ -72,7 +72,7 @@ struct Running {
 
 fn start_feed(dir: &Path, user: &str, token: &str, url: &str, uploads: Option<Arc<Uploads>>) -> Running {
     let inbox = Arc::new(Mutex::new(Inbox::open(&dir.join("inbox.sqlite3"), user).unwrap()));
-    let source = Arc::new(Source { url: Mutex::new(url.to_owned()), token: token.to_owned() });
+    let source = Arc::new(Source { url: Mutex::new(url.to_owned()), token: Mutex::new(token.to_owned()) });
     let (statuses_tx, statuses) = mpsc::unbounded_channel();
     let (connected_tx, connected) = mpsc::unbounded_channel();
     let (added_tx, added) = mpsc::unbounded_channel();
@@ -95,8 +95,13 @@ async fn next_added(running: &mut Running, n: usize) -> Vec<InboxItem> {
     items
 }
 
-async fn wait_status(running: &mut Running, state: FeedState) {
-    while next(&mut running.statuses, "a feed status").await.state != state {}
+async fn wait_status(running: &mut Running, state: FeedState) -> FeedStatus {
+    loop {
+        let status = next(&mut running.statuses, "a feed status").await;
+        if status.state == state {
+            return status;
+        }
+    }
 }
 
 fn seqs(items: &[InboxItem]) -> Vec<i64> {
@@ -240,5 +245,34 @@ async fn uploads_end_notified_and_read_state_syncs_both_ways() {
     }
     storage.stop().await;
     notifications.stop().await;
+    delete_topology(&broker).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_shows_offline_until_a_new_token_restarts_the_feed() {
+    common::init_tracing();
+    let broker = isolated_config("desk-feed-token");
+    let dir = tempfile::tempdir().unwrap();
+    let user = user();
+    let service = Notifications::start(dir.path(), &broker).await;
+    let forged = lockbox_auth::TokenKey::new("another-secret-another-secret-0123456")
+        .unwrap()
+        .mint(&user, std::time::Duration::from_secs(3600))
+        .unwrap();
+    let mut feed = start_feed(dir.path(), &user, &forged, &service.url(), None);
+
+    // Retrying cannot fix a refused token: the window says so and what to do.
+    let offline = wait_status(&mut feed, FeedState::Offline).await;
+    let detail = offline.detail.unwrap_or_default();
+    assert!(detail.contains("token in Settings"), "{detail}");
+    assert_eq!(feed.handle.status().state, FeedState::Offline, "a window opened now sees it too");
+
+    *feed.source.token.lock().unwrap() = token(&user);
+    feed.handle.restart();
+    assert_eq!(next(&mut feed.connected, "the connection with the new token").await, 0);
+    wait_status(&mut feed, FeedState::Connected).await;
+
+    feed.shutdown.cancel();
+    service.stop().await;
     delete_topology(&broker).await;
 }
