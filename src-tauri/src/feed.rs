@@ -1,7 +1,10 @@
 //! The feed: one task holding the WebSocket to the NotificationService (through
 //! `lockbox-client`'s self-reconnecting subscription), resuming with `since=` the highest cached
-//! seq. New notifications go into the inbox (idempotent by id), to the toaster and to the
-//! window; `read` frames apply read state; reads made here are sent to the server.
+//! seq. New notifications go into the inbox (idempotent by id) and to a [`FeedSink`]; `read`
+//! frames apply read state; reads made here are sent to the server.
+//!
+//! The core ([`Feed`]) knows nothing of Tauri, so it runs against a real NotificationService
+//! in tests; [`spawn`] wires it to the app (settings, toasts, tray, window events).
 
 use std::sync::{Arc, Mutex};
 
@@ -15,11 +18,38 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     commands::{inbox::InboxState, settings::SettingsState},
     events::{FeedState, FeedStatus, InboxChanged},
-    inbox::InboxItem,
+    inbox::{Inbox, InboxError, InboxItem},
     toast::toaster::ToastSender,
     tray,
     upload::Uploads,
 };
+
+/// Where the feed connects, read at each (re)start so settings changes apply.
+pub trait FeedSource: Send + Sync + 'static {
+    /// The NotificationService URL and the bearer token; `None` when signed out.
+    fn target(&self) -> Option<(String, String)>;
+}
+
+/// What the feed tells the rest of the app.
+pub trait FeedSink: Send + Sync + 'static {
+    /// The connection's status changed.
+    fn status(&self, status: &FeedStatus);
+    /// A stream connection is up, replaying everything after `since`.
+    fn connected(&self, _since: u64) {}
+    /// Notifications new to the inbox (each once), in seq order; `unread` is the new count.
+    fn added(&self, items: Vec<InboxItem>, unread: u64);
+    /// Read state changed from a `read` frame.
+    fn read_changed(&self, unread: u64);
+}
+
+/// The feed's parts; [`Feed::spawn`] runs it.
+pub struct Feed {
+    pub inbox: Arc<Mutex<Inbox>>,
+    pub source: Arc<dyn FeedSource>,
+    /// Uploads to mark `notified` when their file's notification arrives.
+    pub uploads: Option<Arc<Uploads>>,
+    pub sink: Arc<dyn FeedSink>,
+}
 
 /// Talks to the feed task from commands.
 pub struct FeedHandle {
@@ -46,84 +76,135 @@ impl FeedHandle {
     }
 }
 
-pub fn spawn(app: AppHandle, toasts: ToastSender, shutdown: CancellationToken) -> FeedHandle {
-    let restart = Arc::new(Notify::new());
-    let (reads_tx, reads_rx) = mpsc::unbounded_channel();
-    let last = Arc::new(Mutex::new(FeedStatus { state: FeedState::Connecting, detail: None }));
-    let feed = Feed { app, toasts, restart: restart.clone(), last: last.clone() };
-    tauri::async_runtime::spawn(feed.run(reads_rx, shutdown));
-    FeedHandle { restart, reads: reads_tx, last }
+/// Starts the app's feed: settings as the source; window events, toasts and tray as the sink.
+pub fn spawn(app: AppHandle, inbox: Arc<Mutex<Inbox>>, uploads: Arc<Uploads>, toasts: ToastSender, shutdown: CancellationToken) -> FeedHandle {
+    let feed = Feed {
+        inbox,
+        source: Arc::new(SettingsSource(app.clone())),
+        uploads: Some(uploads),
+        sink: Arc::new(AppSink { app, toasts }),
+    };
+    feed.spawn(shutdown)
 }
 
-struct Feed {
-    app: AppHandle,
-    toasts: ToastSender,
+impl Feed {
+    /// Runs the feed until `shutdown`.
+    pub fn spawn(self, shutdown: CancellationToken) -> FeedHandle {
+        let restart = Arc::new(Notify::new());
+        let (reads_tx, reads_rx) = mpsc::unbounded_channel();
+        let last = Arc::new(Mutex::new(FeedStatus { state: FeedState::Connecting, detail: None }));
+        let task = Task { feed: self, restart: restart.clone(), last: last.clone() };
+        tauri::async_runtime::spawn(task.run(reads_rx, shutdown));
+        FeedHandle { restart, reads: reads_tx, last }
+    }
+}
+
+struct Task {
+    feed: Feed,
     restart: Arc<Notify>,
     last: Arc<Mutex<FeedStatus>>,
 }
 
-impl Feed {
+impl Task {
     fn status(&self, state: FeedState, detail: Option<String>) {
         tracing::info!(?state, detail = detail.as_deref().unwrap_or(""), "feed");
         let status = FeedStatus { state, detail };
         if let Ok(mut last) = self.last.lock() {
             *last = status.clone();
         }
-        let _ = status.emit(&self.app);
+        self.feed.sink.status(&status);
+    }
+
+    fn with_inbox<T>(&self, f: impl FnOnce(&mut Inbox) -> Result<T, InboxError>) -> Option<T> {
+        with_inbox(&self.feed.inbox, f)
     }
 
     async fn run(self, mut reads: mpsc::UnboundedReceiver<ReadRequest>, shutdown: CancellationToken) {
-    let (app, toasts, restart) = (&self.app, &self.toasts, &self.restart);
-    loop {
-        let wake = restart.notified();
-        let Some((url, token)) = target(app) else {
-            self.status(FeedState::Offline, Some("Not signed in: paste a token in Settings".into()));
-            tokio::select! { _ = wake => continue, _ = shutdown.cancelled() => return }
-        };
-        let since = with_inbox(app, |inbox| inbox.max_seq()).unwrap_or(0);
-        let client = NotificationClient::new(url, token);
-        let mut subscription = client.subscribe(u64::try_from(since).unwrap_or(0));
-        self.status(FeedState::Connecting, None);
+        let restart = self.restart.clone();
         loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = restart.notified() => break,
-                Some(request) = reads.recv() => {
-                    if let Err(error) = client.mark_read(&request).await {
-                        tracing::warn!(%error, "could not send read state to the server; it stays read here");
+            let wake = restart.notified();
+            let Some((url, token)) = self.feed.source.target() else {
+                self.status(FeedState::Offline, Some("Not signed in: paste a token in Settings".into()));
+                tokio::select! { () = wake => continue, () = shutdown.cancelled() => return }
+            };
+            // The highest cached seq, so a restart neither misses nor repeats anything.
+            let since = self.with_inbox(|inbox| inbox.max_seq()).unwrap_or(0);
+            let client = NotificationClient::new(url, token);
+            let mut subscription = client.subscribe(u64::try_from(since).unwrap_or(0));
+            self.status(FeedState::Connecting, None);
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = restart.notified() => break,
+                    Some(request) = reads.recv() => {
+                        if let Err(error) = client.mark_read(&request).await {
+                            tracing::warn!(%error, "could not send read state to the server; it stays read here");
+                        }
                     }
+                    event = subscription.next() => match event {
+                        Some(Ok(StreamEvent::Connected { since })) => {
+                            tracing::debug!(since, "feed connected");
+                            self.feed.sink.connected(since);
+                            self.status(FeedState::Connected, None);
+                        }
+                        Some(Ok(StreamEvent::Disconnected { reason })) => {
+                            self.status(FeedState::Reconnecting, Some(format!("Lost the connection ({reason}); retrying")));
+                        }
+                        Some(Ok(StreamEvent::Frame(frame))) => self.on_frame(frame),
+                        Some(Err(error)) => {
+                            self.status(FeedState::Offline, Some(format!("{error}. Check the notification URL and token in Settings")));
+                            tokio::select! { () = restart.notified() => break, () = shutdown.cancelled() => return }
+                        }
+                        None => break,
+                    },
                 }
-                event = subscription.next() => match event {
-                    Some(Ok(StreamEvent::Connected { since })) => {
-                        tracing::debug!(since, "feed connected");
-                        self.status(FeedState::Connected, None);
-                    }
-                    Some(Ok(StreamEvent::Disconnected { reason })) => {
-                        self.status(FeedState::Reconnecting, Some(format!("Lost the connection ({reason}); retrying")));
-                    }
-                    Some(Ok(StreamEvent::Frame(frame))) => on_frame(app, toasts, frame),
-                    Some(Err(error)) => {
-                        self.status(FeedState::Offline, Some(format!("{error}. Check the notification URL and token in Settings")));
-                        tokio::select! { _ = restart.notified() => break, _ = shutdown.cancelled() => return }
-                    }
-                    None => break,
-                },
             }
         }
     }
-}
+
+    fn on_frame(&self, frame: Frame) {
+        match frame.body {
+            FrameBody::Notification { notification } => {
+                let item = to_item(&notification);
+                let Some(fresh) = self.with_inbox(|inbox| inbox.insert(&item)) else { return };
+                if !fresh {
+                    return;
+                }
+                if let Some(file) = &notification.file {
+                    self.mark_notified(&file.id.to_string());
+                }
+                let unread = self.with_inbox(|inbox| inbox.unread_count()).unwrap_or(0);
+                self.feed.sink.added(vec![item], unread);
+            }
+            FrameBody::Read { ids, up_to_seq, read_at } => {
+                let at = timestamp::format(&read_at);
+                let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                self.with_inbox(|inbox| {
+                    let mut n = inbox.mark_read(&ids, &at)?;
+                    if let Some(seq) = up_to_seq {
+                        n += inbox.mark_read_up_to(i64::try_from(seq).unwrap_or(i64::MAX), &at)?;
+                    }
+                    Ok(n)
+                });
+                let unread = self.with_inbox(|inbox| inbox.unread_count()).unwrap_or(0);
+                self.feed.sink.read_changed(unread);
+            }
+            FrameBody::Heartbeat { .. } => {}
+            FrameBody::Error { code, message } => tracing::warn!(code, message, "the notification service reported an error"),
+        }
+    }
+
+    /// The upload of this file reached the end of its timeline.
+    fn mark_notified(&self, file_id: &str) {
+        let Some(uploads) = &self.feed.uploads else { return };
+        if let Err(error) = uploads.file_notified(file_id) {
+            tracing::warn!(%error, "could not mark the upload notified");
+        }
+    }
 }
 
-fn target(app: &AppHandle) -> Option<(String, String)> {
-    let settings = app.try_state::<SettingsState>()?;
-    let url = settings.current.read().ok()?.notification_url.clone();
-    let token = settings.tokens.load()?;
-    Some((url, token))
-}
-
-fn with_inbox<T>(app: &AppHandle, f: impl FnOnce(&mut crate::inbox::Inbox) -> Result<T, crate::inbox::InboxError>) -> Option<T> {
-    let state = app.try_state::<InboxState>()?;
-    let mut inbox = state.0.lock().ok()?;
+fn with_inbox<T>(inbox: &Mutex<Inbox>, f: impl FnOnce(&mut Inbox) -> Result<T, InboxError>) -> Option<T> {
+    let mut inbox = inbox.lock().ok()?;
     match f(&mut inbox) {
         Ok(value) => Some(value),
         Err(error) => {
@@ -133,50 +214,51 @@ fn with_inbox<T>(app: &AppHandle, f: impl FnOnce(&mut crate::inbox::Inbox) -> Re
     }
 }
 
-fn on_frame(app: &AppHandle, toasts: &ToastSender, frame: Frame) {
-    match frame.body {
-        FrameBody::Notification { notification } => {
-            let item = to_item(&notification);
-            let Some(fresh) = with_inbox(app, |inbox| inbox.insert(&item)) else { return };
-            if !fresh {
-                return;
-            }
-            if let Some(file) = &notification.file {
-                mark_notified(app, &file.id.to_string());
-            }
-            toasts.toast(item.clone());
-            changed(app, vec![item]);
-        }
-        FrameBody::Read { ids, up_to_seq, read_at } => {
-            let at = timestamp::format(&read_at);
-            let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-            with_inbox(app, |inbox| {
-                let mut n = inbox.mark_read(&ids, &at)?;
-                if let Some(seq) = up_to_seq {
-                    n += inbox.mark_read_up_to(i64::try_from(seq).unwrap_or(i64::MAX), &at)?;
-                }
-                Ok(n)
-            });
-            changed(app, Vec::new());
-        }
-        FrameBody::Heartbeat { .. } => {}
-        FrameBody::Error { code, message } => tracing::warn!(code, message, "the notification service reported an error"),
+/// The app's settings and token file.
+struct SettingsSource(AppHandle);
+
+impl FeedSource for SettingsSource {
+    fn target(&self) -> Option<(String, String)> {
+        let settings = self.0.try_state::<SettingsState>()?;
+        let url = settings.current.read().ok()?.notification_url.clone();
+        let token = settings.tokens.load()?;
+        Some((url, token))
     }
 }
 
-/// Tells the window (and tray) the inbox changed.
-pub fn changed(app: &AppHandle, added: Vec<InboxItem>) {
-    let unread = with_inbox(app, |inbox| inbox.unread_count()).unwrap_or(0);
+/// The app: toasts, tray, window events.
+struct AppSink {
+    app: AppHandle,
+    toasts: ToastSender,
+}
+
+impl FeedSink for AppSink {
+    fn status(&self, status: &FeedStatus) {
+        let _ = status.emit(&self.app);
+    }
+
+    fn added(&self, items: Vec<InboxItem>, unread: u64) {
+        for item in &items {
+            self.toasts.toast(item.clone());
+        }
+        emit_changed(&self.app, unread, items);
+    }
+
+    fn read_changed(&self, unread: u64) {
+        emit_changed(&self.app, unread, Vec::new());
+    }
+}
+
+fn emit_changed(app: &AppHandle, unread: u64, added: Vec<InboxItem>) {
     tray::set_unread(app, unread);
     let _ = InboxChanged { unread: u32::try_from(unread).unwrap_or(u32::MAX), added }.emit(app);
 }
 
-/// The upload of this file reached the end of its timeline.
-fn mark_notified(app: &AppHandle, file_id: &str) {
-    let Some(uploads) = app.try_state::<Arc<Uploads>>() else { return };
-    if let Err(error) = uploads.file_notified(file_id) {
-        tracing::warn!(%error, "could not mark an upload notified");
-    }
+/// Tells the window (and tray) the inbox changed (after a read made here).
+pub fn changed(app: &AppHandle, added: Vec<InboxItem>) {
+    let Some(state) = app.try_state::<InboxState>() else { return };
+    let unread = with_inbox(&state.0, |inbox| inbox.unread_count()).unwrap_or(0);
+    emit_changed(app, unread, added);
 }
 
 fn to_item(n: &Notification) -> InboxItem {

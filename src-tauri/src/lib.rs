@@ -104,7 +104,8 @@ pub fn run() -> Result<(), tauri::Error> {
 
             let inbox = inbox::Inbox::open(&dir.join("inbox.sqlite3"), user.as_deref().unwrap_or(""))?;
             let unread = inbox.unread_count()?;
-            app.manage(InboxState(Mutex::new(inbox)));
+            let inbox = Arc::new(Mutex::new(inbox));
+            app.manage(InboxState(inbox.clone()));
             let uploads = Arc::new(upload::Uploads::new(upload::UploadQueue::open(&dir.join("uploads.sqlite3"))?));
             app.manage(uploads.clone());
             app.manage(SettingsState { current: RwLock::new(settings), file, tokens });
@@ -114,9 +115,10 @@ pub fn run() -> Result<(), tauri::Error> {
 
             let shutdown = tokio_util::sync::CancellationToken::new();
             let toasts = toast::toaster::spawn(handle.clone());
-            app.manage(feed::spawn(handle.clone(), toasts, shutdown.clone()));
+            app.manage(feed::spawn(handle.clone(), inbox, uploads.clone(), toasts, shutdown.clone()));
             let target = Arc::new(upload::worker::SettingsTarget(handle.clone()));
-            upload::worker::spawn(uploads, target, upload::worker::CONCURRENCY, shutdown);
+            // The workers run for the app's lifetime; their handles are only for tests.
+            drop(upload::worker::spawn(uploads, target, upload::worker::CONCURRENCY, shutdown));
             Ok(())
         })
         .run(context())

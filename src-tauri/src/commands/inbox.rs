@@ -1,6 +1,6 @@
 //! Inbox commands: the list (paged, filtered, searched), unread count, read state.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tauri::State;
@@ -13,8 +13,8 @@ use crate::{
     inbox::{Inbox, InboxError, InboxFilter, InboxPage},
 };
 
-/// The managed inbox of the signed-in user.
-pub struct InboxState(pub Mutex<Inbox>);
+/// The managed inbox of the signed-in user (shared with the feed).
+pub struct InboxState(pub Arc<Mutex<Inbox>>);
 
 #[derive(Debug, thiserror::Error, Serialize, specta::Type)]
 #[serde(tag = "kind", content = "message", rename_all = "camelCase")]

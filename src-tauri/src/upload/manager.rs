@@ -2,13 +2,13 @@
 //! the signal that wakes the workers.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{HashMap, VecDeque},
     path::PathBuf,
     sync::Mutex,
 };
 
 use tauri::ipc::Channel;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -19,14 +19,20 @@ use super::{
 pub struct Uploads {
     queue: Mutex<UploadQueue>,
     subscribers: Mutex<Vec<Channel<UploadUpdate>>>,
+    /// Every update, for in-process observers (tests); the windows get theirs through
+    /// `subscribers`.
+    updates: broadcast::Sender<UploadUpdate>,
     /// Wakes idle workers when items are queued.
     pub(crate) wake: Notify,
     /// Cancels the in-flight upload of an item.
     running: Mutex<HashMap<String, CancellationToken>>,
-    /// File ids whose notification arrived before their upload's answer did (the service
-    /// publishes right after its commit, so the feed can beat the HTTP response).
-    notified_early: Mutex<HashSet<String>>,
+    /// File ids whose notification arrived before their upload's answer was recorded (the
+    /// event can beat the response); the last few only, most are other devices' files.
+    early: Mutex<VecDeque<String>>,
 }
+
+/// How many early notifications are remembered.
+const EARLY_KEPT: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadsError {
@@ -41,10 +47,16 @@ impl Uploads {
         Self {
             queue: Mutex::new(queue),
             subscribers: Mutex::new(Vec::new()),
+            updates: broadcast::channel(1024).0,
             wake: Notify::new(),
             running: Mutex::new(HashMap::new()),
-            notified_early: Mutex::new(HashSet::new()),
+            early: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// Every update from now on (state changes and progress), without a window.
+    pub fn updates(&self) -> broadcast::Receiver<UploadUpdate> {
+        self.updates.subscribe()
     }
 
     /// Runs `f` on the queue.
@@ -55,6 +67,8 @@ impl Uploads {
 
     /// Sends an update to every subscribed window, forgetting windows that went away.
     pub fn broadcast(&self, update: &UploadUpdate) {
+        // No in-process observer is the normal case, not an error.
+        let _ = self.updates.send(update.clone());
         if let Ok(mut subs) = self.subscribers.lock() {
             subs.retain(|channel| channel.send(update.clone()).is_ok());
         }
@@ -102,43 +116,25 @@ impl Uploads {
         Ok(item)
     }
 
+    /// Cancels an item. A running one is stopped by its worker, which tells the server to
+    /// drop what it received and then marks it cancelled; any other is marked cancelled now.
     pub fn cancel(&self, id: &str) -> Result<UploadItem, UploadsError> {
-        if let Some(token) = self.running.lock().map_err(|_| UploadsError::Poisoned)?.get(id) {
+        // Held while deciding, so a worker cannot claim the item in between.
+        let running = self.running.lock().map_err(|_| UploadsError::Poisoned)?;
+        if let Some(token) = running.get(id) {
             token.cancel();
+            drop(running);
+            return self.with_queue(|q| q.get(id));
         }
-        self.transition(id, UploadState::Cancelled, None)
+        let item = self.transition(id, UploadState::Cancelled, None);
+        drop(running);
+        item
     }
 
     pub fn retry(&self, id: &str) -> Result<UploadItem, UploadsError> {
         let item = self.with_queue(|q| q.retry(id))?;
         self.broadcast(&UploadUpdate::Item { item: item.clone() });
         self.wake.notify_waiters();
-        Ok(item)
-    }
-
-    /// The notification of `file_id` reached the inbox: its upload's timeline ends.
-    pub fn file_notified(&self, file_id: &str) -> Result<(), UploadsError> {
-        // Hold the set while looking, so `verified` cannot slip in between.
-        let mut early = self.notified_early.lock().map_err(|_| UploadsError::Poisoned)?;
-        match self.with_queue(|q| q.by_file_id(file_id))? {
-            Some(item) => {
-                self.transition(&item.id, UploadState::Notified, None)?;
-            }
-            None => {
-                early.insert(file_id.to_owned());
-            }
-        }
-        Ok(())
-    }
-
-    /// The upload `id` stored `file_id` and its checksum matched: verified, or straight on to
-    /// notified if that notification already came.
-    pub fn verified(&self, id: &str, file_id: &str) -> Result<UploadItem, UploadsError> {
-        let mut early = self.notified_early.lock().map_err(|_| UploadsError::Poisoned)?;
-        let item = self.transition(id, UploadState::Verified, None)?;
-        if early.remove(file_id) {
-            return self.transition(id, UploadState::Notified, None);
-        }
         Ok(item)
     }
 
@@ -167,6 +163,44 @@ impl Uploads {
         Ok(Some((item, token)))
     }
 
+    /// The server stored the item's file and its SHA-256 equals ours: `verified`, or straight
+    /// to `notified` when the notification was faster.
+    pub fn stored(&self, id: &str, file_id: &str, sha256: &str) -> Result<UploadItem, UploadsError> {
+        // Held across the check and the write, so `file_notified` sees one or the other.
+        let mut early = self.early.lock().map_err(|_| UploadsError::Poisoned)?;
+        let stored = self.with_queue(|q| {
+            q.set_local_sha256(id, sha256)?;
+            q.set_stored(id, file_id, sha256)
+        })?;
+        self.broadcast(&UploadUpdate::Item { item: stored });
+        let state = match early.iter().position(|f| f == file_id) {
+            Some(at) => {
+                early.remove(at);
+                UploadState::Notified
+            }
+            None => UploadState::Verified,
+        };
+        self.transition(id, state, None)
+    }
+
+    /// The notification of a stored file reached the inbox: its upload's timeline ends.
+    pub fn file_notified(&self, file_id: &str) -> Result<(), UploadsError> {
+        let mut early = self.early.lock().map_err(|_| UploadsError::Poisoned)?;
+        match self.with_queue(|q| q.by_file_id(file_id))? {
+            Some(item) if matches!(item.state, UploadState::Stored | UploadState::Verified) => {
+                self.transition(&item.id, UploadState::Notified, None)?;
+            }
+            Some(_) => {}
+            None => {
+                if early.len() >= EARLY_KEPT {
+                    early.pop_front();
+                }
+                early.push_back(file_id.to_owned());
+            }
+        }
+        Ok(())
+    }
+
     pub fn stop_running(&self, id: &str) {
         if let Ok(mut running) = self.running.lock() {
             running.remove(id);
@@ -178,30 +212,36 @@ impl Uploads {
 mod tests {
     use super::*;
 
-    fn queued(uploads: &Uploads) -> UploadItem {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.txt");
-        std::fs::write(&path, b"a").unwrap();
-        let (items, _) = uploads.enqueue(&[path]).unwrap();
-        items.into_iter().next().unwrap()
+    fn queued(uploads: &Uploads, id: &str) {
+        let item = UploadItem {
+            id: id.into(),
+            batch_id: "b".into(),
+            path: format!("/tmp/{id}"),
+            name: id.into(),
+            size: 3,
+            sent: 0,
+            state: UploadState::Queued,
+            file_id: None,
+            local_sha256: None,
+            server_sha256: None,
+            error: None,
+        };
+        uploads.with_queue(|q| q.add(&item)).unwrap();
     }
 
     #[test]
-    fn a_notification_that_beats_the_upload_answer_still_ends_the_timeline() {
+    fn a_notification_that_beats_the_uploads_answer_still_ends_its_timeline() {
         let uploads = Uploads::new(UploadQueue::in_memory().unwrap());
-        let item = queued(&uploads);
-        uploads.file_notified("file-1").unwrap();
-        uploads.with_queue(|q| q.set_stored(&item.id, "file-1", "abc")).unwrap();
-        assert_eq!(uploads.verified(&item.id, "file-1").unwrap().state, UploadState::Notified);
-    }
+        queued(&uploads, "slow");
+        queued(&uploads, "usual");
 
-    #[test]
-    fn a_notification_after_the_upload_marks_it_notified() {
-        let uploads = Uploads::new(UploadQueue::in_memory().unwrap());
-        let item = queued(&uploads);
-        uploads.with_queue(|q| q.set_stored(&item.id, "file-2", "abc")).unwrap();
-        assert_eq!(uploads.verified(&item.id, "file-2").unwrap().state, UploadState::Verified);
-        uploads.file_notified("file-2").unwrap();
-        assert_eq!(uploads.with_queue(|q| q.get(&item.id)).unwrap().state, UploadState::Notified);
+        uploads.file_notified("file-slow").unwrap();
+        let slow = uploads.stored("slow", "file-slow", "abc").unwrap();
+        assert_eq!((slow.state, slow.local_sha256.as_deref()), (UploadState::Notified, Some("abc")));
+
+        let usual = uploads.stored("usual", "file-usual", "def").unwrap();
+        assert_eq!(usual.state, UploadState::Verified);
+        uploads.file_notified("file-usual").unwrap();
+        assert_eq!(uploads.with_queue(|q| q.get("usual")).unwrap().state, UploadState::Notified);
     }
 }

@@ -17,6 +17,9 @@ use super::{UploadItem, UploadState, UploadUpdate, Uploads};
 /// How many files upload at once.
 pub const CONCURRENCY: usize = 3;
 
+/// How long a cancel waits for the server to drop the upload.
+const TERMINATE_WITHIN: Duration = Duration::from_secs(10);
+
 /// How often progress of one file reaches the window.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -39,40 +42,59 @@ impl Target for SettingsTarget {
     }
 }
 
-pub fn spawn(uploads: Arc<Uploads>, target: Arc<dyn Target>, concurrency: usize, shutdown: CancellationToken) {
-    for _ in 0..concurrency.max(1) {
-        let (uploads, target, shutdown) = (uploads.clone(), target.clone(), shutdown.clone());
-        tauri::async_runtime::spawn(async move {
-            loop {
-                // Register for the wake-up before looking, so an enqueue in between is not missed.
-                let woken = uploads.wake.notified();
-                let next = match uploads.claim_next() {
-                    Ok(next) => next,
-                    Err(error) => {
-                        tracing::error!(%error, "upload queue unavailable");
-                        None
+/// Starts the workers; they end when `shutdown` is cancelled. An upload in flight then stops
+/// where it is: its item stays `uploading` with its tus URL persisted, so the next start
+/// resumes it (what an app restart does).
+pub fn spawn(
+    uploads: Arc<Uploads>,
+    target: Arc<dyn Target>,
+    concurrency: usize,
+    shutdown: CancellationToken,
+) -> Vec<tauri::async_runtime::JoinHandle<()>> {
+    (0..concurrency.max(1))
+        .map(|_| {
+            let (uploads, target, shutdown) = (uploads.clone(), target.clone(), shutdown.clone());
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    // Register for the wake-up before looking, so an enqueue in between is not missed.
+                    let woken = uploads.wake.notified();
+                    if shutdown.is_cancelled() {
+                        break;
                     }
-                };
-                match next {
-                    Some((item, cancel)) => {
-                        run_one(&uploads, target.as_ref(), item.clone(), cancel).await;
-                        uploads.stop_running(&item.id);
+                    let next = match uploads.claim_next() {
+                        Ok(next) => next,
+                        Err(error) => {
+                            tracing::error!(%error, "upload queue unavailable");
+                            None
+                        }
+                    };
+                    match next {
+                        Some((item, cancel)) => {
+                            let id = item.id.clone();
+                            tokio::select! {
+                                () = run_one(&uploads, target.as_ref(), item, cancel) => {}
+                                () = shutdown.cancelled() => {
+                                    tracing::info!(upload = %id, "stopping; the upload resumes at the next start");
+                                }
+                            }
+                            uploads.stop_running(&id);
+                        }
+                        None => tokio::select! {
+                            () = woken => {}
+                            () = shutdown.cancelled() => break,
+                        },
                     }
-                    None => tokio::select! {
-                        _ = woken => {}
-                        _ = shutdown.cancelled() => break,
-                    },
                 }
-            }
-        });
-    }
+            })
+        })
+        .collect()
 }
 
 async fn run_one(uploads: &Uploads, target: &dyn Target, item: UploadItem, cancel: CancellationToken) {
     let id = item.id.clone();
     let outcome = tokio::select! {
         outcome = upload(uploads, target, &item) => outcome,
-        _ = cancel.cancelled() => Err(Failure::Cancelled),
+        () = cancel.cancelled() => Err(Failure::Cancelled),
     };
     let result = match outcome {
         Ok(()) => Ok(()),
@@ -125,12 +147,8 @@ async fn upload(uploads: &Uploads, target: &dyn Target, item: &UploadItem) -> Re
         };
         match client.resume_file(&path, upload_url, progress).await {
             Ok(done) => {
-                let sha = done.sha256.clone();
-                let stored = uploads.with_queue(|q| q.set_stored(&item.id, &done.file_id.to_string(), &sha)).map_err(queue_err)?;
-                uploads.broadcast(&UploadUpdate::Item { item: stored });
                 // The client hashed the file as it sent it and compared with the server's.
-                uploads.with_queue(|q| q.set_local_sha256(&item.id, &sha)).map_err(queue_err)?;
-                uploads.verified(&item.id, &done.file_id.to_string()).map_err(queue_err)?;
+                uploads.stored(&item.id, &done.file_id.to_string(), &done.sha256).map_err(queue_err)?;
                 return Ok(());
             }
             // The server forgot the upload (expired or terminated): start a new one, once.
@@ -151,10 +169,12 @@ async fn terminate(uploads: &Uploads, target: &dyn Target, id: &str) {
     let Ok(Some(url)) = uploads.with_queue(|q| q.upload_url(id)) else { return };
     let _ = uploads.with_queue(|q| q.set_upload_url(id, None));
     let Ok((base, token)) = target.target() else { return };
-    if let (Ok(client), Ok(url)) = (TusClient::new(&base, token), Url::parse(&url))
-        && let Err(error) = client.cancel(&url).await
-    {
-        tracing::info!(%error, "could not terminate a cancelled upload; it expires on the server");
+    let (Ok(client), Ok(url)) = (TusClient::new(&base, token), Url::parse(&url)) else { return };
+    // Bounded, so a cancel never hangs on an unreachable server.
+    match tokio::time::timeout(TERMINATE_WITHIN, client.cancel(&url)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::info!(%error, "could not terminate a cancelled upload; it expires on the server"),
+        Err(_) => tracing::info!("terminating a cancelled upload timed out; it expires on the server"),
     }
 }
 

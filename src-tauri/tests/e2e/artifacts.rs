@@ -9,8 +9,8 @@ pub struct Artifacts {
 
 impl Artifacts {
     pub fn new() -> Self {
-        // target/e2e next to the workspace's other build output.
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e");
+        // target/e2e, beside cargo's own tmp dir for integration tests (target/tmp).
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../e2e");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create target/e2e");
         let dir = dir.canonicalize().unwrap_or(dir);
