@@ -87,18 +87,9 @@ impl Uploads {
         let batch_id = uuid::Uuid::now_v7().to_string();
         let items: Vec<UploadItem> = found
             .into_iter()
-            .map(|f| UploadItem {
-                id: uuid::Uuid::now_v7().to_string(),
-                batch_id: batch_id.clone(),
-                path: f.path.to_string_lossy().into_owned(),
-                name: f.name,
-                size: f.size,
-                sent: 0,
-                state: UploadState::Queued,
-                file_id: None,
-                local_sha256: None,
-                server_sha256: None,
-                error: None,
+            .map(|f| {
+                let path = f.path.to_string_lossy().into_owned();
+                UploadItem::queued(uuid::Uuid::now_v7().to_string(), batch_id.clone(), path, f.name, f.size)
             })
             .collect();
         self.with_queue(|q| items.iter().try_for_each(|item| q.add(item)))?;
@@ -213,19 +204,7 @@ mod tests {
     use super::*;
 
     fn queued(uploads: &Uploads, id: &str) {
-        let item = UploadItem {
-            id: id.into(),
-            batch_id: "b".into(),
-            path: format!("/tmp/{id}"),
-            name: id.into(),
-            size: 3,
-            sent: 0,
-            state: UploadState::Queued,
-            file_id: None,
-            local_sha256: None,
-            server_sha256: None,
-            error: None,
-        };
+        let item = UploadItem::queued(id.into(), "b".into(), format!("/tmp/{id}"), id.into(), 3);
         uploads.with_queue(|q| q.add(&item)).unwrap();
     }
 

@@ -70,6 +70,25 @@ pub struct UploadItem {
     pub error: Option<String>,
 }
 
+impl UploadItem {
+    /// A new item at the start of its timeline.
+    pub fn queued(id: String, batch_id: String, path: String, name: String, size: u64) -> Self {
+        Self {
+            id,
+            batch_id,
+            path,
+            name,
+            size,
+            sent: 0,
+            state: UploadState::Queued,
+            file_id: None,
+            local_sha256: None,
+            server_sha256: None,
+            error: None,
+        }
+    }
+}
+
 /// What the upload channel sends to the window.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(tag = "type", rename_all = "camelCase")]

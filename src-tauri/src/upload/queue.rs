@@ -185,19 +185,7 @@ mod tests {
     use super::*;
 
     fn item(id: &str) -> UploadItem {
-        UploadItem {
-            id: id.into(),
-            batch_id: "b1".into(),
-            path: format!("/tmp/{id}"),
-            name: id.into(),
-            size: 10,
-            sent: 0,
-            state: UploadState::Queued,
-            file_id: None,
-            local_sha256: None,
-            server_sha256: None,
-            error: None,
-        }
+        UploadItem::queued(id.into(), "b1".into(), format!("/tmp/{id}"), id.into(), 10)
     }
 
     #[test]
