@@ -134,7 +134,7 @@ impl Drop for App {
     fn drop(&mut self) {
         // Ends the WebDriver session (closes the app), then the driver.
         let url = format!("{}/session/{}", self.base, self.session_id);
-        let _ = std::process::Command::new("curl").args(["-s", "-m", "5", "-X", "DELETE", &url]).status();
+        let _ = std::process::Command::new("curl").args(["-s", "-o", "/dev/null", "-m", "5", "-X", "DELETE", &url]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
