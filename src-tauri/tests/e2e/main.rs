@@ -8,6 +8,9 @@
 //! python3-dbusmock, webkit2gtk-driver, ImageMagick, tauri-driver. Screenshots and logs land in
 //! target/e2e/ and are listed at the end.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod artifacts;
 mod drag;
 mod driver;
@@ -21,7 +24,13 @@ use lockbox_client::{files::FilesClient, stream::NotificationClient};
 use rusqlite::Connection;
 use serde_json::Value;
 
-use crate::{artifacts::Artifacts, driver::App, services::Services, session::Session, wait::WAIT};
+use crate::{
+    artifacts::Artifacts,
+    common::{FileStorage, Notifications, content, token},
+    driver::App,
+    session::Session,
+    wait::WAIT,
+};
 
 const USER: &str = "e2e-user";
 
@@ -30,19 +39,6 @@ fn write(path: &PathBuf, bytes: &[u8]) {
         std::fs::create_dir_all(dir).expect("mkdir");
     }
     std::fs::write(path, bytes).expect("write test file");
-}
-
-/// Deterministic bytes that do not compress.
-fn noise(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 fn inbox_rows(data_dir: &std::path::Path) -> Vec<(String, i64, String)> {
@@ -68,10 +64,11 @@ fn upload_states(data_dir: &std::path::Path) -> Vec<(String, String, i64, i64)> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn files_dropped_on_the_window_come_back_as_toasts_and_inbox_rows() {
     let artifacts = Artifacts::new();
-    let services = Services::new();
-    let mut tap = services.tap().await;
-    let file_storage = services.file_storage().await;
-    let notification = services.notification(None).await;
+    let broker = services::broker();
+    let mut tap = services::tap(&broker).await;
+    let file_storage = FileStorage::start(&broker).await;
+    let ns_data = tempfile::tempdir().expect("temp dir");
+    let notification = Notifications::start(ns_data.path(), &broker).await;
     let ns_addr = notification.addr;
     let session = Session::start(&artifacts);
 
@@ -82,15 +79,15 @@ async fn files_dropped_on_the_window_come_back_as_toasts_and_inbox_rows() {
     let folder = files.path().join("folder");
     let c = folder.join("c.txt");
     write(&a, b"hello from the e2e test\n");
-    write(&big, &noise(96 << 20, 7));
+    write(&big, &content(96 << 20, 7));
     write(&c, b"a file inside a dropped folder\n");
 
     let app_data = tempfile::tempdir().expect("temp dir");
-    let token = services.token(USER);
+    let token = token(USER);
     let env = [
         ("LOCKBOX_DESKTOP_DATA_DIR", app_data.path().display().to_string()),
         ("LOCKBOX_TOKEN", token.clone()),
-        ("LOCKBOX_FS_URL", file_storage.url()),
+        ("LOCKBOX_FS_URL", file_storage.url.clone()),
         ("LOCKBOX_NS_URL", notification.url()),
     ];
     let app = App::start(&session, &env, &artifacts.path("app.log")).await;
@@ -114,7 +111,7 @@ async fn files_dropped_on_the_window_come_back_as_toasts_and_inbox_rows() {
     eprintln!("e2e: mid-upload screenshot with big.bin at {percent} %");
 
     // 1. The FileStorageService has the three files, byte for byte.
-    let files_api = FilesClient::new(&file_storage.url(), token.clone()).expect("files client");
+    let files_api = FilesClient::new(&file_storage.url, token.clone()).expect("files client");
     let stored = wait::until("three stored files", WAIT, || async {
         let list = files_api.list_all().await.ok()?;
         (list.len() >= 3).then_some(list)
@@ -204,7 +201,8 @@ async fn files_dropped_on_the_window_come_back_as_toasts_and_inbox_rows() {
     session.screenshot(&artifacts.path("4-offline.png"));
 
     // …and it comes back on the same address and data.
-    let notification = services.notification(Some(ns_addr)).await;
+    let listener = tokio::net::TcpListener::bind(ns_addr).await.expect("the notification port again");
+    let notification = Notifications::start_on(listener, ns_data.path(), &broker);
     let rows = wait::until("five inbox rows", WAIT, || async {
         let rows = inbox_rows(app_data.path());
         (rows.len() >= 5).then_some(rows)
@@ -237,5 +235,5 @@ async fn files_dropped_on_the_window_come_back_as_toasts_and_inbox_rows() {
     drop(app);
     notification.stop().await;
     file_storage.stop().await;
-    lockbox_broker::testing::delete_topology(&services.broker).await;
+    lockbox_broker::testing::delete_topology(&broker).await;
 }
