@@ -99,19 +99,17 @@ impl Broker {
 
     /// Waits until the supervisor is connected, or fails after `timeout`.
     pub async fn connected(&self, timeout: Duration) -> Result<(), BrokerError> {
-        let mut state = self.state.clone();
-        tokio::time::timeout(timeout, state.wait_for(|s| *s == BrokerState::Connected))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .map(drop)
-            .ok_or(BrokerError::NotConnectedWithin(timeout))
+        self.wait_state(timeout, |s| s == BrokerState::Connected).await
     }
 
     /// Waits until the supervisor has noticed a lost connection (for tests and readiness).
     pub async fn disconnected(&self, timeout: Duration) -> Result<(), BrokerError> {
+        self.wait_state(timeout, |s| s != BrokerState::Connected).await
+    }
+
+    async fn wait_state(&self, timeout: Duration, done: impl Fn(BrokerState) -> bool) -> Result<(), BrokerError> {
         let mut state = self.state.clone();
-        tokio::time::timeout(timeout, state.wait_for(|s| *s != BrokerState::Connected))
+        tokio::time::timeout(timeout, state.wait_for(|s| done(*s)))
             .await
             .ok()
             .and_then(Result::ok)
