@@ -19,10 +19,13 @@ use crate::{
     commands::{inbox::InboxState, settings::SettingsState},
     events::{FeedState, FeedStatus, InboxChanged},
     inbox::{Inbox, InboxError, InboxItem},
-    toast::toaster::ToastSender,
+    toast::ToastSender,
     tray,
     upload::Uploads,
 };
+
+/// Notifications at most per inbox transaction when a burst (a catch-up) arrives.
+const MAX_BATCH: usize = 1000;
 
 /// Where the feed connects, read at each (re)start so settings changes apply.
 pub trait FeedSource: Send + Sync + 'static {
@@ -142,17 +145,36 @@ impl Task {
                         }
                     }
                     event = subscription.next() => match event {
-                        Some(Ok(StreamEvent::Connected { since })) => {
-                            tracing::debug!(since, "feed connected");
-                            self.feed.sink.connected(since);
-                            self.status(FeedState::Connected, None);
+                        Some(Ok(StreamEvent::Frame(frame))) => {
+                            // Take what else already arrived (a replay comes as a burst) so
+                            // a catch-up is a few transactions, not one per notification.
+                            let mut frames = vec![frame];
+                            let mut after = None;
+                            while frames.len() < MAX_BATCH {
+                                match subscription.try_next() {
+                                    Some(Ok(StreamEvent::Frame(frame))) => frames.push(frame),
+                                    Some(other) => {
+                                        after = Some(other);
+                                        break;
+                                    }
+                                    None => break,
+                                }
+                            }
+                            self.on_frames(frames);
+                            match after {
+                                Some(Ok(StreamEvent::Connected { since })) => self.on_connected(since),
+                                Some(Ok(StreamEvent::Disconnected { reason })) => self.on_disconnected(&reason),
+                                Some(Ok(StreamEvent::Frame(_))) | None => {}
+                                Some(Err(error)) => {
+                                    self.on_error(&error);
+                                    tokio::select! { () = restart.notified() => break, () = shutdown.cancelled() => return }
+                                }
+                            }
                         }
-                        Some(Ok(StreamEvent::Disconnected { reason })) => {
-                            self.status(FeedState::Reconnecting, Some(format!("Lost the connection ({reason}); retrying")));
-                        }
-                        Some(Ok(StreamEvent::Frame(frame))) => self.on_frame(frame),
+                        Some(Ok(StreamEvent::Connected { since })) => self.on_connected(since),
+                        Some(Ok(StreamEvent::Disconnected { reason })) => self.on_disconnected(&reason),
                         Some(Err(error)) => {
-                            self.status(FeedState::Offline, Some(format!("{error}. Check the notification URL and token in Settings")));
+                            self.on_error(&error);
                             tokio::select! { () = restart.notified() => break, () = shutdown.cancelled() => return }
                         }
                         None => break,
@@ -162,20 +184,56 @@ impl Task {
         }
     }
 
+    fn on_connected(&self, since: u64) {
+        tracing::debug!(since, "feed connected");
+        self.feed.sink.connected(since);
+        self.status(FeedState::Connected, None);
+    }
+
+    fn on_disconnected(&self, reason: &str) {
+        self.status(FeedState::Reconnecting, Some(format!("Lost the connection ({reason}); retrying")));
+    }
+
+    fn on_error(&self, error: &lockbox_client::stream::StreamError) {
+        self.status(FeedState::Offline, Some(format!("{error}. Check the notification URL and token in Settings")));
+    }
+
+    /// Frames in arrival order: each run of notifications goes into the inbox in one
+    /// transaction (one unread count, one `added`); other frames are applied between runs.
+    fn on_frames(&self, frames: Vec<Frame>) {
+        let mut run = Vec::new();
+        for frame in frames {
+            match frame.body {
+                FrameBody::Notification { notification } => run.push(notification),
+                _ => {
+                    self.on_notifications(std::mem::take(&mut run));
+                    self.on_frame(frame);
+                }
+            }
+        }
+        self.on_notifications(run);
+    }
+
+    fn on_notifications(&self, notifications: Vec<Notification>) {
+        if notifications.is_empty() {
+            return;
+        }
+        let items: Vec<InboxItem> = notifications.iter().map(to_item).collect();
+        let Some(fresh) = self.with_inbox(|inbox| inbox.insert_all(&items)) else { return };
+        // Redelivered ones (already cached) are not new: no toast, no `added`.
+        if fresh.is_empty() {
+            return;
+        }
+        for file_id in fresh.iter().filter_map(|item| item.file_id.as_deref()) {
+            self.mark_notified(file_id);
+        }
+        let unread = self.with_inbox(|inbox| inbox.unread_count()).unwrap_or(0);
+        self.feed.sink.added(fresh, unread);
+    }
+
     fn on_frame(&self, frame: Frame) {
         match frame.body {
-            FrameBody::Notification { notification } => {
-                let item = to_item(&notification);
-                let Some(fresh) = self.with_inbox(|inbox| inbox.insert(&item)) else { return };
-                if !fresh {
-                    return;
-                }
-                if let Some(file) = &notification.file {
-                    self.mark_notified(&file.id.to_string());
-                }
-                let unread = self.with_inbox(|inbox| inbox.unread_count()).unwrap_or(0);
-                self.feed.sink.added(vec![item], unread);
-            }
+            FrameBody::Notification { notification } => self.on_notifications(vec![notification]),
             FrameBody::Read { ids, up_to_seq, read_at } => {
                 let at = timestamp::format(&read_at);
                 let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
@@ -235,6 +293,10 @@ struct AppSink {
 impl FeedSink for AppSink {
     fn status(&self, status: &FeedStatus) {
         let _ = status.emit(&self.app);
+    }
+
+    fn connected(&self, _since: u64) {
+        self.toasts.catch_up();
     }
 
     fn added(&self, items: Vec<InboxItem>, unread: u64) {

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 /// The default AMQP URL: the local node with the default guest account.
 pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+/// How soon after the broker accepts connections again a service must be reconnected (the
+/// reliability suite checks it against a real broker crash).
+pub const RECONNECT_PROMISE: Duration = Duration::from_secs(5);
 /// The environment variable that overrides the AMQP URL.
 pub const AMQP_URL_ENV: &str = "LOCKBOX_AMQP_URL";
 
@@ -43,7 +46,9 @@ impl Default for BrokerConfig {
             connect_timeout: Duration::from_secs(5),
             confirm_timeout: Duration::from_secs(10),
             reconnect_min: Duration::from_millis(100),
-            reconnect_max: Duration::from_secs(10),
+            // Small enough that a service is back within RECONNECT_PROMISE of the broker's
+            // return however long it was away (10 s let a 12 s outage cost 7 s more).
+            reconnect_max: Duration::from_secs(2),
             delivery_limit: 5,
         }
     }
@@ -92,6 +97,18 @@ mod millis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_backoff_keeps_the_reconnect_promise_after_any_outage() {
+        // Regression: with a 10 s cap, a service whose broker was away 12 s waited up to 10 s
+        // more after the broker was back. Each pause must leave room for the connect itself.
+        let config = BrokerConfig::default();
+        let mut backoff = crate::backoff::Backoff::new(config.reconnect_min, config.reconnect_max);
+        for attempt in 0..64 {
+            let pause = backoff.next_delay();
+            assert!(pause * 2 <= RECONNECT_PROMISE, "attempt {attempt}: a pause of {pause:?} breaks the promise");
+        }
+    }
 
     #[test]
     fn passwords_never_reach_logs() {

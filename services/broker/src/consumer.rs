@@ -80,6 +80,13 @@ impl Incoming {
         self.delivery.ack(BasicAckOptions::default()).await.map(drop).map_err(|e| self.ack_error(e))
     }
 
+    /// Done with it and with every earlier delivery on its channel not yet settled (AMQP
+    /// `multiple`): one frame settles a whole batch handled in order.
+    pub async fn ack_through(&self) -> Result<(), BrokerError> {
+        let options = BasicAckOptions { multiple: true };
+        self.delivery.ack(options).await.map(drop).map_err(|e| self.ack_error(e))
+    }
+
     /// Poison: rejected without requeue, so the queue dead-letters it.
     pub async fn dead_letter(&self) -> Result<(), BrokerError> {
         let options = BasicNackOptions { requeue: false, multiple: false };

@@ -26,7 +26,7 @@ pub mod supervisor;
 pub mod testing;
 pub mod topology;
 
-pub use config::BrokerConfig;
+pub use config::{BrokerConfig, RECONNECT_PROMISE};
 pub use consumer::{ConsumerSpec, Deliveries, Incoming};
 pub use error::{BrokerError, PublishError};
 pub use names::Names;

@@ -298,6 +298,12 @@ impl Subscription {
         self.rx.recv().await
     }
 
+    /// The next event if one has already arrived, without waiting: lets a consumer take a
+    /// burst (a replay after reconnecting) in one go.
+    pub fn try_next(&mut self) -> Option<Result<StreamEvent, StreamError>> {
+        self.rx.try_recv().ok()
+    }
+
     /// The next frame, skipping connection events; `None` when the subscription ended.
     pub async fn next_frame(&mut self) -> Option<Result<Frame, StreamError>> {
         loop {

@@ -18,8 +18,9 @@
 //! {"type": "error", "v": 1, "code": "too_slow", "message": "…reconnect with since=42"}
 //! ```
 //!
-//! Close codes the server uses: 1000 (shutdown), [`CLOSE_TOO_SLOW`] (the bounded buffer
-//! overflowed: reconnect with `since`), [`CLOSE_HEARTBEAT_TIMEOUT`] (the peer stopped answering).
+//! Close codes the server uses: 1000 (shutdown), 1009 (a client frame was over the server's
+//! limit; error code `message_too_big`), [`CLOSE_TOO_SLOW`] (the bounded buffer overflowed:
+//! reconnect with `since`), [`CLOSE_HEARTBEAT_TIMEOUT`] (the peer stopped answering).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

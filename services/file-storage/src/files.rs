@@ -15,7 +15,7 @@ use crate::{
 #[derive(Debug, thiserror::Error)]
 pub enum FilesError {
     /// Also for another user's file: indistinguishable from absent.
-    #[error("no such file")]
+    #[error("no such file among yours; list your files with GET /v1/files")]
     NotFound,
     #[error(transparent)]
     Meta(#[from] MetaError),

@@ -60,7 +60,11 @@ async fn another_users_files_and_uploads_are_not_found() {
         let (absent_status, absent_json) = service.get_json(&bob, &path.replace(&file, &absent.to_string())).await;
         assert_eq!((status, &json), (404, &absent_json), "indistinguishable from absent");
         assert_eq!(absent_status, 404);
+        // Regression (hostile-input scenario): the message said only "not found".
+        assert!(json["message"].as_str().unwrap().contains("GET /v1/files"), "says what to do: {json}");
     }
+    let (_, json) = service.get_json(&bob, "/v1/files/not-a-uuid").await;
+    assert!(json["message"].as_str().unwrap().contains("check the id"), "{json}");
     let delete = service.http.delete(service.at(&format!("/v1/files/{file}"))).bearer_auth(&bob).send().await.unwrap();
     assert_eq!(delete.status(), 404);
     let (_, listing) = service.get_json(&bob, "/v1/files").await;
@@ -68,6 +72,8 @@ async fn another_users_files_and_uploads_are_not_found() {
     assert_eq!(service.head(&bob, &upload).await.status(), 404);
     let patch = service.patch(&bob, &upload, 0, b"0123456789".to_vec(), None).await;
     assert_eq!(patch.status(), 404);
+    let json: serde_json::Value = patch.json().await.unwrap();
+    assert!(json["message"].as_str().unwrap().contains("POST /v1/uploads"), "says what to do: {json}");
 
     // Alice still has both.
     assert_eq!(service.get_json(&alice, &format!("/v1/files/{file}")).await.0, 200);

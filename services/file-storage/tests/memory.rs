@@ -8,7 +8,7 @@ use common::{Service, token};
 use futures_util::stream;
 
 const CHUNK: usize = 256 * 1024;
-const CHUNKS: usize = 256; // 64 MiB (debug builds hash slowly; the release measurement is in the README)
+const CHUNKS: usize = 256; // 64 MiB (debug builds hash slowly; the 1 GiB release measurement is in docs/BENCHMARKS.md)
 
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();

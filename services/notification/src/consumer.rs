@@ -1,4 +1,5 @@
-//! The consume loop: decode at the edge, store + dedupe in one transaction, push, then ack.
+//! The consume loop: decode at the edge, store + dedupe in one transaction, push, then ack
+//! the batch.
 //!
 //! Deliveries are handled in queue order, so per-user seqs follow the queue. Whatever has
 //! already arrived (up to the prefetch) is stored in one transaction: one commit for a burst
@@ -115,10 +116,16 @@ impl Consumer {
                     info!(message_id, redelivered = incoming.redelivered(), "duplicate message; already stored");
                 }
             }
-            if let Err(error) = incoming.ack().await {
-                // Committed but not acknowledged: the redelivery will be recognized as a duplicate.
-                warn!(message_id, %error, "could not acknowledge a stored message");
-            }
+        }
+        // The batch arrived in order and is committed: one `multiple` ack settles all of it
+        // (earlier deliveries of the channel were settled by earlier batches, poison ones
+        // above), instead of one ack round trip per message.
+        if let Some((last, _)) = valid.last()
+            && let Err(error) = last.ack_through().await
+        {
+            // Committed but not acknowledged: the redeliveries will be recognized as duplicates.
+            warn!(last_message_id = last.message_id().unwrap_or_default(), count = valid.len(), %error,
+                "could not acknowledge stored messages");
         }
     }
 

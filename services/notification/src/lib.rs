@@ -99,7 +99,9 @@ pub async fn run(
         hub,
         metrics,
         quota_warning_percent: config.quota_warning_percent,
-        max_batch: usize::from(config.prefetch.max(1)),
+        // A batch is pushed without yielding in between, so it must fit in a connection's
+        // buffer: a client that keeps up is never cut off by one burst.
+        max_batch: usize::from(config.prefetch.max(1)).min(config.stream_buffer.max(1)),
     };
     let consuming = tokio::spawn(consumer.run(deliveries, cancel.child_token()));
     let pruning = tokio::spawn(retention::run(store, config.retention(), cancel.child_token()));

@@ -24,7 +24,10 @@ use tokio::{sync::broadcast::error::RecvError, time::Instant};
 use tracing::{debug, info, warn};
 use uuid::Uuid;
 
-use crate::{http::StreamContext, metrics::CloseReason};
+use crate::{
+    http::{StreamContext, stream::MAX_CLIENT_MESSAGE},
+    metrics::CloseReason,
+};
 
 /// Notifications read from the store per replay query.
 const REPLAY_PAGE: u32 = 500;
@@ -34,6 +37,16 @@ const MISSED_HEARTBEATS: u32 = 3;
 const CLOSE_GOING_AWAY: u16 = 1001;
 /// WebSocket close code "internal error".
 const CLOSE_INTERNAL: u16 = 1011;
+/// WebSocket close code "message too big".
+const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
+
+/// Whether a read failed because the client's message was over [`MAX_CLIENT_MESSAGE`]. axum
+/// hides tungstenite's error type (and its version), so this reads tungstenite's
+/// `CapacityError` text ("Space limit exceeded: Message too long: …"); the regression test
+/// `an_oversized_client_frame_is_refused_at_its_header_with_1009` fails if that text changes.
+fn is_too_big(error: &axum::Error) -> bool {
+    error.to_string().contains("Message too long")
+}
 
 pub struct Session {
     ctx: StreamContext,
@@ -150,6 +163,17 @@ impl Session {
                 }
                 message = source.next() => match message {
                     Some(Ok(Message::Close(_))) | None => return Ok(()),
+                    Some(Err(error)) if is_too_big(&error) => {
+                        warn!(user_id = self.user_id, %error, "closing a stream whose client sent an oversized message");
+                        let reason = format!(
+                            "a client message was over {} bytes (clients send only pongs and close frames); reconnect with since={}",
+                            MAX_CLIENT_MESSAGE, self.last_seq
+                        );
+                        // tungstenite refuses at the frame header, before buffering the payload.
+                        // Whatever of it is still unread when the socket closes makes the kernel
+                        // answer with a reset, which may overtake this error frame.
+                        return Err(outbox.close(CLOSE_MESSAGE_TOO_BIG, "message_too_big", reason, CloseReason::Client).await);
+                    }
                     Some(Err(error)) => {
                         debug!(user_id = self.user_id, %error, "stream read failed");
                         return Err(CloseReason::Client);

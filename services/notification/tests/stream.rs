@@ -356,3 +356,38 @@ async fn shutdown_closes_streams_with_a_resume_hint() {
     stopping.await.unwrap();
     h.cleanup().await;
 }
+
+/// Regression (hostile-input scenario): a client's 1 MiB message was buffered and ignored (the
+/// limit was tungstenite's 64 MiB). Now a frame over `MAX_CLIENT_MESSAGE` is refused at its
+/// header, before any payload is read: an error frame says why, then a close with 1009.
+#[tokio::test]
+async fn an_oversized_client_frame_is_refused_at_its_header_with_1009() {
+    let h = Harness::new("oversized").await;
+    let service = h.start().await;
+    let mut raw = tokio::net::TcpStream::connect(service.addr).await.unwrap();
+    let request = format!(
+        "GET /v1/stream?since=0 HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Authorization: Bearer {}\r\n\r\n",
+        service.addr,
+        h.token("alice")
+    );
+    raw.write_all(request.as_bytes()).await.unwrap();
+    // Only the header of a masked text frame announcing one byte more than allowed; no
+    // payload follows, so nothing is left unread when the server closes.
+    let size = lockbox_notification::http::stream::MAX_CLIENT_MESSAGE as u64 + 1;
+    let mut header = vec![0x81, 0x80 | 127];
+    header.extend_from_slice(&size.to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    raw.write_all(&header).await.unwrap();
+    let mut bytes = Vec::new();
+    tokio::time::timeout(WAIT, raw.read_to_end(&mut bytes)).await.expect("closed by the server").unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.starts_with("HTTP/1.1 101"), "{text}");
+    assert!(text.contains("\"code\":\"message_too_big\"") && text.contains("65536 bytes"), "{text}");
+    assert!(text.contains("reconnect with since=0"), "{text}");
+    let close_code = 1009u16.to_be_bytes();
+    assert!(bytes.windows(4).any(|w| w[0] == 0x88 && w[2..] == close_code), "a close frame with code 1009");
+    service.stop().await;
+    h.cleanup().await;
+}

@@ -15,7 +15,7 @@ pub const CHECKSUM_MISMATCH: u16 = 460;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("not found")]
+    #[error("no such file or upload among yours; check the id, or list your files with GET /v1/files")]
     NotFound,
     #[error("{0}")]
     BadRequest(String),
@@ -77,7 +77,8 @@ impl IntoResponse for ApiError {
         let (status, code) = self.status_and_code();
         let message = match status {
             StatusCode::INSUFFICIENT_STORAGE => {
-                "the server's disk is full; nothing was stored, retry later".to_owned()
+                // The upload keeps what it had before this request, so resuming loses nothing.
+                "the server's disk is full, so this was not stored; retry later (an upload resumes from the offset HEAD reports)".to_owned()
             }
             s if s.is_server_error() => {
                 tracing::error!(error = %self, "request failed");

@@ -34,7 +34,7 @@ use crate::{
 /// Why an upload request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    #[error("no such upload")]
+    #[error("no such upload among yours; start a new one with POST /v1/uploads")]
     NotFound,
     #[error("the upload expired and its data was removed; start a new upload")]
     Expired,
@@ -100,6 +100,9 @@ pub struct Limits {
 struct Session {
     /// SHA-256 over the first `.0` bytes of the temp file.
     hashed: Option<(u64, Sha256)>,
+    /// Held by the thread writing the temp file: the next request on this upload waits for
+    /// it, also when the previous request was dropped mid-body with chunks still queued.
+    disk: Arc<AsyncMutex<()>>,
 }
 
 /// The upload subsystem; shared by the tus handlers.

@@ -11,11 +11,12 @@ pub const UNNAMED: &str = "unnamed";
 pub fn sanitize(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base.chars().filter(|c| !c.is_control() && !is_bidi_control(*c)).collect();
-    let trimmed = cleaned.trim();
-    if trimmed.is_empty() || trimmed == "." || trimmed == ".." {
+    // Checked after the cut: cutting `..<spaces>x` and trimming leaves `..`.
+    let kept = truncate_keeping_extension(cleaned.trim());
+    if kept.is_empty() || kept == "." || kept == ".." {
         return UNNAMED.to_owned();
     }
-    truncate_keeping_extension(trimmed)
+    kept
 }
 
 /// Characters that reorder displayed text (e.g. `exe.txt` shown for `txt.exe`).
@@ -33,7 +34,9 @@ fn truncate_keeping_extension(name: &str) -> String {
     while !name.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}{ext}", &name[..end])
+    // The cut may land after whitespace, which a second sanitize would trim: trim it now, so
+    // cleaning a cleaned name changes nothing. (The name starts with non-whitespace.)
+    format!("{}{ext}", name[..end].trim_end())
 }
 
 #[cfg(test)]

@@ -1,14 +1,24 @@
 //! Appending one PATCH body to an upload, and finishing the upload on its last byte.
 
+use std::io::{Seek, Write};
+
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use lockbox_events::{FILE_STORAGE_SOURCE, FileData, FileMessageData};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::{
+    sync::{OwnedMutexGuard, mpsc},
+    task::JoinHandle,
+};
 use uuid::Uuid;
 
 use super::{Session, UploadError, Uploads, part};
 use crate::meta::{Completion, FileRow, UploadRow};
+
+/// The result of a write-behind sync thread (a panic there counts as an I/O error).
+fn joined(sync: std::thread::JoinHandle<std::io::Result<()>>) -> std::io::Result<()> {
+    sync.join().unwrap_or_else(|_| Err(std::io::Error::other("the write-behind sync thread panicked")))
+}
 
 /// Where an upload stands after a PATCH.
 #[derive(Debug, Clone)]
@@ -25,11 +35,71 @@ enum Ended {
     /// The client went away (or stalled); what arrived before is on disk.
     Interrupted,
     TooLong,
+    /// The writer stopped on an I/O error (reported by [`Writer::finish`]).
+    WriteFailed,
 }
 
-/// Write buffer between the body stream and the temp file: large enough to make few
-/// blocking writes, small enough that memory stays flat whatever the file size.
-const WRITE_BUFFER: usize = 1 << 20;
+/// Body chunks queued between the request task (which hashes) and the writer thread: enough
+/// that receiving, hashing and writing overlap, few enough that memory stays flat whatever
+/// the file size (hyper hands over chunks of at most a few hundred KiB).
+const WRITE_QUEUE: usize = 16;
+
+/// Every this many bytes the writer starts a sync on another thread (one at a time), so the
+/// disk flushes while the body is still arriving and the final fsync of a big upload has
+/// little left to do. On the writer's own thread that sync would stall the whole pipeline.
+const WRITE_BEHIND: u64 = 32 << 20;
+
+/// The temp file written on a blocking thread, fed through a bounded queue.
+struct Writer {
+    queue: mpsc::Sender<Bytes>,
+    task: JoinHandle<(std::fs::File, std::io::Result<()>)>,
+}
+
+impl Writer {
+    /// `disk` is held until the last queued chunk is written, whatever happens to the request.
+    fn spawn(mut file: std::fs::File, offset: u64, disk: OwnedMutexGuard<()>) -> Self {
+        let (queue, mut chunks) = mpsc::channel::<Bytes>(WRITE_QUEUE);
+        let task = tokio::task::spawn_blocking(move || {
+            let _disk = disk;
+            let mut syncing: Option<std::thread::JoinHandle<std::io::Result<()>>> = None;
+            let mut write = || {
+                file.seek(std::io::SeekFrom::Start(offset))?;
+                let mut unsynced = 0u64;
+                while let Some(bytes) = chunks.blocking_recv() {
+                    file.write_all(&bytes)?;
+                    unsynced += bytes.len() as u64;
+                    if unsynced >= WRITE_BEHIND && syncing.as_ref().is_none_or(|s| s.is_finished()) {
+                        if let Some(done) = syncing.take() {
+                            joined(done)?;
+                        }
+                        let clone = file.try_clone()?;
+                        syncing = Some(std::thread::spawn(move || clone.sync_data()));
+                        unsynced = 0;
+                    }
+                }
+                Ok(())
+            };
+            let mut result = write();
+            if let Some(done) = syncing.take() {
+                result = result.and(joined(done));
+            }
+            (file, result)
+        });
+        Self { queue, task }
+    }
+
+    /// Queues a chunk; `false` once the writer has stopped on an error (see [`Self::finish`]).
+    async fn write(&self, bytes: Bytes) -> bool {
+        self.queue.send(bytes).await.is_ok()
+    }
+
+    /// Waits for every queued chunk to be written; returns the file and how writing went.
+    async fn finish(self) -> Result<(tokio::fs::File, std::io::Result<()>), tokio::task::JoinError> {
+        drop(self.queue);
+        let (file, result) = self.task.await?;
+        Ok((tokio::fs::File::from_std(file), result))
+    }
+}
 
 impl Uploads {
     /// Appends `body` at `offset`. With `checksum` (a SHA-256 of this chunk) a mismatch or an
@@ -48,6 +118,10 @@ impl Uploads {
         E: std::fmt::Display,
     {
         let mut session = self.lock(id).await?;
+        // A writer left by an earlier request on this upload finishes first.
+        let disk = tokio::time::timeout(self.limits.idle_timeout, session.disk.clone().lock_owned())
+            .await
+            .map_err(|_| UploadError::Busy)?;
         let row = self.owned(user, id).await?;
         if let Some(file_id) = row.file_id {
             return Err(UploadError::AlreadyComplete { file_id });
@@ -71,7 +145,8 @@ impl Uploads {
         };
         let before = hasher.clone();
         let mut whole = hasher;
-        let mut chunk = Sha256::new();
+        // A chunk from offset 0 is the whole file so far: hash it once, not twice.
+        let mut chunk = (checksum.is_some() && offset > 0).then(Sha256::new);
 
         let file = tokio::fs::OpenOptions::new()
             .write(true)
@@ -83,8 +158,7 @@ impl Uploads {
         if present != offset {
             file.set_len(offset).await.map_err(UploadError::io("truncating an upload temp file"))?;
         }
-        let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-        out.seek(std::io::SeekFrom::Start(offset)).await.map_err(UploadError::io("seeking an upload temp file"))?;
+        let writer = Writer::spawn(file.into_std().await, offset, disk);
 
         let remaining = row.length - offset;
         let mut written = 0u64;
@@ -108,15 +182,21 @@ impl Uploads {
             if written + bytes.len() as u64 > remaining {
                 break Ended::TooLong;
             }
-            if let Err(e) = out.write_all(&bytes).await {
-                self.discard(out, offset, &mut session, before).await;
-                return Err(UploadError::io("writing an upload temp file")(e));
-            }
             whole.update(&bytes);
-            chunk.update(&bytes);
+            if let Some(chunk) = chunk.as_mut() {
+                chunk.update(&bytes);
+            }
             written += bytes.len() as u64;
             self.metrics.bytes_received.inc_by(bytes.len() as u64);
+            if !writer.write(bytes).await {
+                break Ended::WriteFailed;
+            }
         };
+        let (out, wrote) = writer.finish().await?;
+        if let Err(e) = wrote {
+            self.discard(out, offset, &mut session, before).await;
+            return Err(UploadError::io("writing an upload temp file")(e));
+        }
 
         match ended {
             Ended::TooLong => {
@@ -128,23 +208,24 @@ impl Uploads {
                 self.discard(out, offset, &mut session, before).await;
                 return Err(UploadError::Interrupted { offset });
             }
-            Ended::Complete if checksum.is_some_and(|want| want[..] != chunk.finalize()[..]) => {
+            Ended::Complete
+                if checksum.is_some_and(|want| {
+                    want[..] != chunk.take().map_or_else(|| whole.clone().finalize(), Sha256::finalize)[..]
+                }) =>
+            {
                 self.metrics.checksum_mismatches.inc();
                 self.discard(out, offset, &mut session, before).await;
                 tracing::info!(upload = %id, offset, "chunk refused: Upload-Checksum mismatch");
                 return Err(UploadError::ChecksumMismatch);
             }
-            Ended::Interrupted | Ended::Complete => {}
+            Ended::Interrupted | Ended::Complete | Ended::WriteFailed => {}
         }
 
         let new_offset = offset + written;
         let last = new_offset == row.length && matches!(ended, Ended::Complete);
-        let synced = async {
-            out.flush().await?;
-            // The last chunk is synced by `finish` with the whole file.
-            if !last { out.get_ref().sync_data().await } else { Ok(()) }
-        };
-        if let Err(e) = synced.await {
+        // The last chunk is synced by `finish` with the whole file.
+        let synced = if last { Ok(()) } else { out.sync_data().await };
+        if let Err(e) = synced {
             self.discard(out, offset, &mut session, before).await;
             return Err(UploadError::io("syncing an upload temp file")(e));
         }
@@ -171,8 +252,7 @@ impl Uploads {
     }
 
     /// Undoes a chunk: the temp file and the hash go back to `offset`.
-    async fn discard(&self, out: BufWriter<tokio::fs::File>, offset: u64, session: &mut Session, before: Sha256) {
-        let file = out.into_inner();
+    async fn discard(&self, file: tokio::fs::File, offset: u64, session: &mut Session, before: Sha256) {
         if let Err(error) = file.set_len(offset).await {
             // The next PATCH truncates to the committed offset again before writing.
             tracing::warn!(%error, offset, "could not truncate a discarded chunk");

@@ -20,6 +20,12 @@ use crate::{hub::Hub, http::ApiError, metrics::Metrics, session::Session, store:
 /// `POST /v1/notifications/read` so the read frame goes only to its *other* connections.
 pub const CONNECTION_ID_HEADER: &str = "x-lockbox-connection";
 
+/// The largest message (and frame) a client may send. Clients send only pongs and close
+/// frames, so anything bigger is hostile; without a limit the server would buffer 64 MiB.
+pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+/// Bytes read from a stream socket at a time (bigger client messages still arrive whole).
+const WS_READ_BUFFER: usize = 4 * 1024;
+
 /// What a stream connection needs.
 #[derive(Clone)]
 pub struct StreamContext {
@@ -56,6 +62,15 @@ pub async fn upgrade(
     let since = query.since.unwrap_or(0);
     let tracker = ctx.tracker.clone();
     let id = Uuid::now_v7();
+    // tungstenite's default buffers are 128 KiB each way per connection; frames here are small
+    // JSON and clients send only pongs and closes, so small buffers keep an idle connection
+    // at a few KiB (10 000 of them are one process's job). A write buffer of 0 writes each
+    // frame at once, which `send` does anyway (it flushes).
+    let ws = ws
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(0);
     let mut response = ws.on_upgrade(move |socket| tracker.track_future(Session::new(ctx, id, user, since, query.read_since).run(socket)));
     if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
         response.headers_mut().insert(CONNECTION_ID_HEADER, value);
