@@ -9,12 +9,14 @@ export LOCKBOX_AMQP_URL="${LOCKBOX_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Debian packages: Tauri's build deps, the headless-window tools the tests use, RabbitMQ.
+# Debian packages: Tauri's build deps, the headless-window tools the tests use, RabbitMQ,
+# and nginx-light (its DAV module is the benchmarks' upload baseline; the bench starts its own
+# nginx in a temp prefix on a free port, so a system nginx, if the package starts one, is unused).
 DEB_PACKAGES=(
   build-essential pkg-config libssl-dev
   libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev
   xvfb xdotool imagemagick dbus-x11 python3-gi gir1.2-gtk-3.0 python3-dbusmock
-  webkit2gtk-driver rabbitmq-server curl
+  webkit2gtk-driver rabbitmq-server curl nginx-light
 )
 
 install_debian_packages() {

@@ -1,0 +1,210 @@
+//! Uploads against nginx PUT, both driven by [`crate::load`] with the same bodies:
+//! one big upload over loopback (tus: create, then one PATCH with `Upload-Checksum`; the
+//! service hashes with SHA-256 and fsyncs before answering) and 4 KiB uploads from 16
+//! concurrent clients (tus creation-with-upload, one request each, like one PUT).
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use lockbox_broker::testing::delete_topology;
+
+use crate::{
+    BenchError, Options,
+    load::{self, Upload},
+    nginx::Nginx,
+    report::{Row, Target},
+    world,
+};
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// 1 GiB (quick: 16 MiB) in one upload: MiB/s for LockBox and nginx, and how much the
+/// process's RSS grew while LockBox took it (client and service share the process, so this
+/// is an upper bound for the service).
+pub async fn big(options: &Options) -> Result<Vec<Row>, BenchError> {
+    let size: usize = if options.quick { 16 << 20 } else { 1 << 30 };
+    let label = if options.quick { "16 MiB" } else { "1 GiB" };
+    tracing::info!(size, "measure: one big upload");
+    let body = Bytes::from(world::content(size, 7));
+    let checksum = load::tus_checksum(&body);
+    let client = load::client()?;
+    let token = world::token("bench-big")?;
+    let (mut lockbox, mut nginx, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 0..options.runs {
+        for which in order(run) {
+            if which == Side::LockBox {
+                let broker = world::broker("big");
+                let service = world::file_storage(broker.clone()).await?;
+                let measured = lockbox_big(&client, &service.url(), &token, body.clone(), &checksum).await;
+                service.stop().await?;
+                delete_topology(&broker).await;
+                let (secs, grew) = measured?;
+                lockbox.push(size as f64 / MIB / secs);
+                rss.push(grew as f64 / 1024.0);
+            } else {
+                let server = Nginx::start().await?;
+                let url = server.url("/big.bin");
+                let started = Instant::now();
+                let upload = load::put(&client, url.clone(), body.clone());
+                load::send(upload.request, &url, upload.ok).await?;
+                let secs = started.elapsed().as_secs_f64();
+                check_size(&server.file("/big.bin"), size)?;
+                server.stop().await?;
+                nginx.push(size as f64 / MIB / secs);
+            }
+        }
+    }
+    Ok(vec![
+        Row::versus(
+            format!("one {label} upload over loopback (tus, SHA-256, fsync)"),
+            "MiB/s",
+            &lockbox,
+            "nginx `dav_methods PUT`, same body",
+            &nginx,
+            Target::RatioAtLeast(0.9),
+        ),
+        Row::new(format!("RSS growth during the {label} upload (bench process: client + service)"), "MiB", &rss, Target::AtMost(64.0)),
+    ])
+}
+
+/// Seconds for create + PATCH, and the peak RSS growth (KiB) seen while it ran.
+async fn lockbox_big(client: &reqwest::Client, base: &str, token: &str, body: Bytes, checksum: &str) -> Result<(f64, u64), BenchError> {
+    let pid = std::process::id();
+    let before = world::rss_kib(pid)?;
+    let peak = Arc::new(AtomicU64::new(before));
+    let done = Arc::new(AtomicBool::new(false));
+    // Sampled, not awaited on: RSS has no event to wait for.
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                if let Ok(now) = world::rss_kib(pid) {
+                    peak.fetch_max(now, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let create = format!("{base}/v1/uploads");
+    let response = load::send(
+        client
+            .post(&create)
+            .bearer_auth(token)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", body.len())
+            .header("upload-metadata", "filename YmlnLmJpbg=="),
+        &create,
+        &[201],
+    )
+    .await?;
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| BenchError::Invalid("the tus POST answered without Location".into()))?;
+    let url = format!("{base}{location}");
+    let patch = client
+        .patch(&url)
+        .bearer_auth(token)
+        .header("tus-resumable", "1.0.0")
+        .header("content-type", "application/offset+octet-stream")
+        .header("upload-offset", 0)
+        .header("upload-checksum", checksum)
+        .body(body);
+    let response = load::send(patch, &url, &[204]).await?;
+    let secs = started.elapsed().as_secs_f64();
+    if response.headers().get("lockbox-file-id").is_none() {
+        return Err(BenchError::Invalid("the PATCH did not complete the upload (no Lockbox-File-Id)".into()));
+    }
+    done.store(true, Ordering::Relaxed);
+    let _ = sampler.await;
+    Ok((secs, peak.load(Ordering::Relaxed).saturating_sub(before)))
+}
+
+fn check_size(path: &std::path::Path, size: usize) -> Result<(), BenchError> {
+    let len = std::fs::metadata(path).map_err(BenchError::io(path.display().to_string()))?.len();
+    if len != size as u64 {
+        return Err(BenchError::Invalid(format!("nginx stored {len} bytes of {size} at {}", path.display())));
+    }
+    Ok(())
+}
+
+/// 4 KiB uploads per second, 16 concurrent clients, distinct content each (the blob store
+/// is content-addressed: equal bodies would be stored once).
+pub async fn small(options: &Options) -> Result<Vec<Row>, BenchError> {
+    const CONCURRENCY: usize = 16;
+    let total = if options.quick { 64 } else { 3000 };
+    tracing::info!(total, "measure: 4 KiB uploads, 16 concurrent");
+    let client = load::client()?;
+    let token: Arc<str> = world::token("bench-small")?.into();
+    let (mut lockbox, mut nginx) = (Vec::new(), Vec::new());
+    for run in 0..options.runs {
+        // Fresh bodies each run (so no run is served by a blob an earlier one stored).
+        let bodies: Arc<Vec<(Bytes, String)>> = Arc::new(
+            (0..total + CONCURRENCY)
+                .map(|i| {
+                    let body = Bytes::from(world::content(4096, (run * 1_000_003 + i) as u32 + 1));
+                    let sum = load::tus_checksum(&body);
+                    (body, sum)
+                })
+                .collect(),
+        );
+        for which in order(run) {
+            if which == Side::LockBox {
+                let broker = world::broker("small");
+                let service = world::file_storage(broker.clone()).await?;
+                let base: Arc<str> = service.url().into();
+                let make = |offset: usize| {
+                    let (client, base, token, bodies) = (client.clone(), base.clone(), token.clone(), bodies.clone());
+                    move |i: usize| -> Upload {
+                        let (body, sum) = &bodies[offset + i];
+                        load::tus_create_with(&client, &base, &token, &format!("s-{i}.bin"), body.clone(), sum)
+                    }
+                };
+                load::many(CONCURRENCY, CONCURRENCY, make(total)).await?; // warm the connections
+                let measured = load::many(total, CONCURRENCY, make(0)).await;
+                service.stop().await?;
+                // The service declared its topology on connecting; its events are not needed.
+                delete_topology(&broker).await;
+                lockbox.push(total as f64 / measured?.0.as_secs_f64());
+            } else {
+                let server = Nginx::start().await?;
+                let make = |offset: usize, dir: &'static str| {
+                    let (client, server_url, bodies) = (client.clone(), server.url(""), bodies.clone());
+                    move |i: usize| -> Upload { load::put(&client, format!("{server_url}/{dir}/{i}.bin"), bodies[offset + i].0.clone()) }
+                };
+                load::many(CONCURRENCY, CONCURRENCY, make(total, "warm")).await?;
+                let (took, _) = load::many(total, CONCURRENCY, make(0, "s")).await?;
+                check_size(&server.file(&format!("/s/{}.bin", total - 1)), 4096)?;
+                server.stop().await?;
+                nginx.push(total as f64 / took.as_secs_f64());
+            }
+        }
+    }
+    Ok(vec![Row::versus(
+        format!("4 KiB uploads/s, {CONCURRENCY} concurrent clients ({total} per run)"),
+        "uploads/s",
+        &lockbox,
+        "nginx PUT, same concurrency",
+        &nginx,
+        Target::RatioAtLeast(0.5),
+    )])
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    LockBox,
+    Baseline,
+}
+
+/// Alternates which side goes first, so drift (page cache, thermal, neighbours) hits both.
+pub(crate) fn order(run: usize) -> [Side; 2] {
+    if run.is_multiple_of(2) { [Side::LockBox, Side::Baseline] } else { [Side::Baseline, Side::LockBox] }
+}
