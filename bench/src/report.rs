@@ -16,6 +16,8 @@ pub enum Target {
     AtMost(f64),
     /// LockBox's median ≥ x (in the row's unit).
     AtLeast(f64),
+    /// No target of its own: a row that explains another (e.g. a floor no service can beat).
+    Context,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +28,8 @@ pub enum Verdict {
     NotJudged,
     /// A sample was missing or not finite.
     Broken,
+    /// A [`Target::Context`] row: numbers to read, nothing to judge.
+    Context,
 }
 
 /// One row of the table.
@@ -80,6 +84,9 @@ impl Row {
         if !self.complete() {
             return Verdict::Broken;
         }
+        if self.target == Target::Context {
+            return Verdict::Context;
+        }
         if quick {
             return Verdict::NotJudged;
         }
@@ -89,6 +96,7 @@ impl Row {
             Target::RatioAtMost(x) => value(&self.ratio).is_some_and(|r| r <= x),
             Target::AtMost(x) => value(&self.lockbox).is_some_and(|v| v <= x),
             Target::AtLeast(x) => value(&self.lockbox).is_some_and(|v| v >= x),
+            Target::Context => true,
         };
         if ok { Verdict::Pass } else { Verdict::Miss }
     }
@@ -99,6 +107,7 @@ impl Row {
             Target::RatioAtMost(x) => format!("≤ {x}×"),
             Target::AtMost(x) => format!("≤ {} {}", num(x), self.unit),
             Target::AtLeast(x) => format!("≥ {} {}", num(x), self.unit),
+            Target::Context => "—".to_owned(),
         }
     }
 }
@@ -197,6 +206,7 @@ impl Report {
                 Verdict::Miss => "**miss**",
                 Verdict::NotJudged => "not judged (quick)",
                 Verdict::Broken => "**broken**",
+                Verdict::Context => "context",
             };
             let _ = writeln!(
                 out,
