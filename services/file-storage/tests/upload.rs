@@ -152,6 +152,44 @@ async fn identical_content_is_stored_once_but_listed_twice() {
     service.stop().await;
 }
 
+/// Uploads that finish together are committed together (group commit): each must still be
+/// its own file with its own event, equal content must share one blob whichever of a batch
+/// renamed it first, and nothing may be lost or doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn uploads_finishing_together_each_become_one_file_and_one_event() {
+    let service = std::sync::Arc::new(Service::start("group-commit", |_| {}).await);
+    let mut events = Events::start(&service.broker).await;
+    let alice = token("alice");
+    let shared = content(5_000, 9);
+    let bodies: Vec<Vec<u8>> = (0..32u8).map(|i| if i % 4 == 0 { shared.clone() } else { content(5_000, 100 + i) }).collect();
+    let uploads = bodies.iter().enumerate().map(|(i, body)| {
+        let (service, alice, body) = (service.clone(), alice.clone(), body.clone());
+        tokio::spawn(async move { service.upload(&alice, &format!("f{i}.bin"), &body).await })
+    });
+    let mut ids = Vec::new();
+    for upload in uploads.collect::<Vec<_>>() {
+        ids.push(upload.await.unwrap());
+    }
+    let distinct: std::collections::HashSet<_> = ids.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(distinct.len(), 32, "32 files");
+    assert_eq!(service.files_in("blobs").len(), 25, "24 distinct bodies + the shared one, stored once");
+    for ((id, sha), body) in ids.iter().zip(&bodies) {
+        assert_eq!(sha, &sha256_hex(body));
+        let got = service.http.get(service.at(&format!("/v1/files/{id}/content"))).bearer_auth(&alice).send().await.unwrap();
+        assert_eq!(got.bytes().await.unwrap().as_ref(), body.as_slice(), "file {id} has its own bytes");
+    }
+    let mut notified = std::collections::HashSet::new();
+    for _ in 0..32 {
+        let (_, event, _) = events.next().await;
+        assert_eq!(event.event_type, EventType::FileStored);
+        assert!(notified.insert(event.file.expect("a file").id.to_string()), "one event per file");
+    }
+    assert_eq!(notified, distinct);
+    events.none(std::time::Duration::from_millis(300)).await;
+    events.stop().await;
+    std::sync::Arc::into_inner(service).expect("the uploads are done").stop().await;
+}
+
 #[tokio::test]
 async fn creation_with_upload_options_and_pagination() {
     let service = Service::start("creation", |c| c.max_file_bytes = 1 << 20).await;

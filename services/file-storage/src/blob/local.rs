@@ -30,23 +30,47 @@ impl LocalBlobStore {
     }
 }
 
+impl LocalBlobStore {
+    /// Renames `temp` into place (not yet synced); whether it is new, and its directory.
+    fn rename_in(&self, temp: &Path, sha256: &str) -> Result<(bool, PathBuf), BlobError> {
+        let path = self.path(sha256)?;
+        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
+        if path.exists() {
+            fs::remove_file(temp).map_err(BlobError::io("removing a duplicate upload"))?;
+            return Ok((false, dir));
+        }
+        fs::create_dir_all(&dir).map_err(BlobError::io("creating a blob shard directory"))?;
+        fs::rename(temp, &path).map_err(BlobError::io("renaming an upload into the blob store"))?;
+        Ok((true, dir))
+    }
+}
+
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
 impl BlobStore for LocalBlobStore {
     fn put(&self, temp: &Path, sha256: &str) -> Result<bool, BlobError> {
-        let path = self.path(sha256)?;
-        if path.exists() {
-            fs::remove_file(temp).map_err(BlobError::io("removing a duplicate upload"))?;
-            return Ok(false);
+        self.put_many(&[(temp, sha256)]).pop().unwrap_or(Ok(false))
+    }
+
+    fn put_many(&self, items: &[(&Path, &str)]) -> Vec<Result<bool, BlobError>> {
+        // Rename every new blob first, then sync each shard directory once: the renames are
+        // durable only once their directory entries are, and one fsync covers a whole shard.
+        let mut results: Vec<Result<(bool, PathBuf), BlobError>> =
+            items.iter().map(|(temp, sha256)| self.rename_in(temp, sha256)).collect();
+        let mut dirs: Vec<PathBuf> = results.iter().filter_map(|r| r.as_ref().ok()).filter(|(fresh, _)| *fresh).map(|(_, d)| d.clone()).collect();
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            if let Err(error) = sync_dir(&dir) {
+                for result in results.iter_mut().filter(|r| r.as_ref().is_ok_and(|(fresh, d)| *fresh && *d == dir)) {
+                    let copy = io::Error::new(error.kind(), error.to_string());
+                    *result = Err(BlobError::io("syncing the blob directory")(copy));
+                }
+            }
         }
-        let dir = path.parent().unwrap_or(&self.root);
-        fs::create_dir_all(dir).map_err(BlobError::io("creating a blob shard directory"))?;
-        fs::rename(temp, &path).map_err(BlobError::io("renaming an upload into the blob store"))?;
-        // The rename is durable only once the directory entry is.
-        sync_dir(dir).map_err(BlobError::io("syncing the blob directory"))?;
-        Ok(true)
+        results.into_iter().map(|r| r.map(|(fresh, _)| fresh)).collect()
     }
 
     fn open(&self, sha256: &str) -> Result<File, BlobError> {

@@ -45,6 +45,12 @@ pub trait BlobStore: Send + Sync + 'static {
     /// if the blob is new, `false` if the same content was already there (then `temp` is
     /// removed). Atomic: a reader sees the whole blob or none.
     fn put(&self, temp: &Path, sha256: &str) -> Result<bool, BlobError>;
+    /// [`Self::put`] for several files at once, in order (a later equal digest finds the
+    /// earlier one stored), each result durable when this returns. A store may make the batch
+    /// cheaper than one put each (the local one syncs each directory once).
+    fn put_many(&self, items: &[(&Path, &str)]) -> Vec<Result<bool, BlobError>> {
+        items.iter().map(|(temp, sha256)| self.put(temp, sha256)).collect()
+    }
     /// Opens a blob for reading.
     fn open(&self, sha256: &str) -> Result<File, BlobError>;
     /// Removes a blob no file references any more (absent is fine).

@@ -53,6 +53,9 @@ pub trait MetaStore: Send + Sync + 'static {
     /// and inserts the `file.stored` outbox row — plus a `storage.quota_warning` row when this
     /// file makes the user cross `warn_at` bytes.
     fn complete_upload(&self, completion: &Completion, warn_at: u64) -> Result<(), MetaError>;
+    /// [`Self::complete_upload`] for several uploads in ONE transaction (group commit): all
+    /// of them or none.
+    fn complete_uploads(&self, completions: &[&Completion], warn_at: u64) -> Result<(), MetaError>;
     /// Whether any file row still references the blob.
     fn blob_referenced(&self, sha256: &str) -> Result<bool, MetaError>;
 

@@ -93,6 +93,32 @@ impl SqliteStore {
     }
 }
 
+/// One completion inside a transaction (see [`MetaStore::complete_upload`]). Later ones of a
+/// batch see the earlier ones' bytes, so a quota warning fires once, on the crossing file.
+fn complete_in(tx: &rusqlite::Transaction<'_>, done: &Completion, warn_at: u64) -> Result<(), MetaError> {
+    let f = &done.file;
+    let before = stored_bytes(tx, &f.user_id)?;
+    tx.execute(
+        "INSERT INTO blobs (sha256, size, refs) VALUES (?1, ?2, 1)
+         ON CONFLICT (sha256) DO UPDATE SET refs = refs + 1",
+        params![f.sha256, int(f.size)],
+    )?;
+    tx.execute(
+        &format!("INSERT INTO files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        params![f.id.to_string(), f.user_id, f.name, int(f.size), f.sha256, ms(&f.created_at)],
+    )?;
+    tx.execute(
+        "UPDATE uploads SET offset = length, file_id = ?2, sha256 = ?3 WHERE id = ?1",
+        params![done.upload_id.to_string(), f.id.to_string(), f.sha256],
+    )?;
+    insert_outbox(tx, &done.event)?;
+    let after = before.saturating_add(f.size);
+    if before < warn_at && after >= warn_at {
+        insert_outbox(tx, &FileMessageData::quota_warning(FILE_STORAGE_SOURCE, f.user_id.clone()))?;
+    }
+    Ok(())
+}
+
 fn ms(ts: &DateTime<Utc>) -> i64 {
     ts.timestamp_millis()
 }
@@ -232,27 +258,14 @@ impl MetaStore for SqliteStore {
     }
 
     fn complete_upload(&self, done: &Completion, warn_at: u64) -> Result<(), MetaError> {
+        self.complete_uploads(&[done], warn_at)
+    }
+
+    fn complete_uploads(&self, completions: &[&Completion], warn_at: u64) -> Result<(), MetaError> {
         self.with(|c| {
             let tx = c.transaction()?;
-            let f = &done.file;
-            let before = stored_bytes(&tx, &f.user_id)?;
-            tx.execute(
-                "INSERT INTO blobs (sha256, size, refs) VALUES (?1, ?2, 1)
-                 ON CONFLICT (sha256) DO UPDATE SET refs = refs + 1",
-                params![f.sha256, int(f.size)],
-            )?;
-            tx.execute(
-                &format!("INSERT INTO files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-                params![f.id.to_string(), f.user_id, f.name, int(f.size), f.sha256, ms(&f.created_at)],
-            )?;
-            tx.execute(
-                "UPDATE uploads SET offset = length, file_id = ?2, sha256 = ?3 WHERE id = ?1",
-                params![done.upload_id.to_string(), f.id.to_string(), f.sha256],
-            )?;
-            insert_outbox(&tx, &done.event)?;
-            let after = before.saturating_add(f.size);
-            if before < warn_at && after >= warn_at {
-                insert_outbox(&tx, &FileMessageData::quota_warning(FILE_STORAGE_SOURCE, f.user_id.clone()))?;
+            for done in completions {
+                complete_in(&tx, done, warn_at)?;
             }
             tx.commit()?;
             Ok(())

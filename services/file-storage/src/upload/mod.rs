@@ -3,11 +3,13 @@
 //! - [`name`]: display-name cleaning.
 //! - `part`: the temp file of an upload in progress and the SHA-256 state over it.
 //! - `write`: appending one PATCH body, and finishing the upload on its last byte.
+//! - `commit`: group commit of finished uploads (blobs and rows of several in one go).
 //!
 //! Each upload has one in-memory session whose async lock serializes requests on it, and
 //! which keeps the running SHA-256 so a resumed upload needs no rehash (after a restart it
 //! is rebuilt from the temp file).
 
+mod commit;
 pub mod name;
 mod part;
 mod write;
@@ -108,13 +110,12 @@ struct Session {
 /// The upload subsystem; shared by the tus handlers.
 pub struct Uploads {
     meta: Arc<dyn MetaStore>,
-    blobs: Arc<dyn BlobStore>,
     parts_dir: PathBuf,
     limits: Limits,
     sessions: Mutex<HashMap<Uuid, Arc<AsyncMutex<Session>>>>,
-    /// Held around "blob put/remove + its metadata commit", so a delete that frees a blob
-    /// never races an upload that is about to reference the same content.
-    commit_lock: Arc<AsyncMutex<()>>,
+    /// Blob put + metadata commit of finished uploads, batched; holds the lock that deletes
+    /// take too, so a delete that frees a blob never races an upload referencing it.
+    group: commit::GroupCommit,
     outbox: Arc<Notify>,
     metrics: Metrics,
 }
@@ -130,7 +131,8 @@ impl Uploads {
         metrics: Metrics,
     ) -> Result<Self, UploadError> {
         std::fs::create_dir_all(&parts_dir).map_err(UploadError::io("creating the upload temp directory"))?;
-        Ok(Self { meta, blobs, parts_dir, limits, sessions: Mutex::default(), commit_lock, outbox, metrics })
+        let group = commit::GroupCommit::new(meta.clone(), blobs, commit_lock, limits.warn_at_bytes);
+        Ok(Self { meta, parts_dir, limits, sessions: Mutex::default(), group, outbox, metrics })
     }
 
     pub fn limits(&self) -> &Limits {

@@ -12,7 +12,7 @@ use tokio::{
 };
 use uuid::Uuid;
 
-use super::{Session, UploadError, Uploads, part};
+use super::{Session, UploadError, Uploads, commit::Job, part};
 use crate::meta::{Completion, FileRow, UploadRow};
 
 /// The result of a write-behind sync thread (a panic there counts as an I/O error).
@@ -261,7 +261,8 @@ impl Uploads {
     }
 
     /// The last byte is on disk: into the blob store, then ONE transaction for the file row
-    /// and its outbox row. Anything failing here leaves no file, no blob, no event.
+    /// and its outbox row (shared with uploads finishing at the same time, see `commit`).
+    /// Anything failing here leaves no file, no blob, no event.
     pub(super) async fn finish(&self, upload: &UploadRow, sha256: String) -> Result<FileRow, UploadError> {
         let id = upload.id;
         let path = self.part_path(id);
@@ -284,31 +285,13 @@ impl Uploads {
             FileData::new(row.id, row.name.clone(), stored_at),
         );
         let completion = Completion { upload_id: id, file: row.clone(), event };
-        let warn_at = self.limits.warn_at_bytes;
-
-        let _commit = self.commit_lock.lock().await;
-        let blobs = self.blobs.clone();
-        let digest = sha256.clone();
-        let put = tokio::task::spawn_blocking(move || blobs.put(&path, &digest)).await?;
-        let fresh = match put {
+        let fresh = match self.group.commit(Job { completion, part: path }).await {
             Ok(fresh) => fresh,
             Err(e) => {
                 self.remove(id).await?;
-                return Err(e.into());
+                return Err(e);
             }
         };
-        if let Err(error) = self.blocking(move |m| m.complete_upload(&completion, warn_at)).await {
-            if fresh {
-                let blobs = self.blobs.clone();
-                let digest = sha256.clone();
-                if let Err(e) = tokio::task::spawn_blocking(move || blobs.remove(&digest)).await? {
-                    tracing::error!(error = %e, sha256, "could not remove the blob of a failed upload");
-                }
-            }
-            self.remove(id).await?;
-            return Err(error);
-        }
-        drop(_commit);
         self.forget(id);
         self.outbox.notify_one();
         self.metrics.uploads_completed.inc();
