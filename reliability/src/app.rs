@@ -87,8 +87,10 @@ pub struct App {
 }
 
 impl App {
-    /// Opens (or reopens) the inbox in `dir` and connects the feed to `url` as `user`.
+    /// Opens (or reopens) the inbox in `dir` (made if missing) and connects the feed to `url`
+    /// as `user`.
     pub fn start(dir: &Path, user: &str, token: &str, url: &str) -> Result<Self, SupportError> {
+        std::fs::create_dir_all(dir).map_err(SupportError::io(dir))?;
         let inbox_path = dir.join("inbox.sqlite3");
         let inbox = Inbox::open(&inbox_path, user)
             .map_err(|e| SupportError::Command { what: "opening the app inbox".into(), detail: e.to_string() })?;
@@ -106,6 +108,13 @@ impl App {
         };
         drop(feed.spawn(shutdown.clone()));
         Ok(Self { inbox_path, seen, toasts, catching_up, shutdown, toaster })
+    }
+
+    /// [`Self::start`], then waits for the feed's first connection.
+    pub async fn start_connected(dir: &Path, user: &str, token: &str, url: &str, limit: Duration) -> Result<Self, SupportError> {
+        let app = Self::start(dir, user, token, url)?;
+        app.wait_seen("connected", limit, |s| s.connects >= 1).await?;
+        Ok(app)
     }
 
     pub fn seen(&self) -> Seen {
@@ -173,12 +182,17 @@ async fn fold_toasts(rx: mpsc::UnboundedReceiver<ToastMessage>, shown: Arc<Mutex
     queue::fold(rx, record, stepped).await;
 }
 
-/// `file.stored` rows of the inbox file per file id (one per accepted upload is right), read
-/// with a connection of our own (as a second process would), so the count is what is on disk,
-/// not what the feed believes.
+/// The inbox file opened with a connection of our own, read-only (as a second process would),
+/// so counts are what is on disk, not what the feed believes.
+fn read_only(inbox_path: &Path) -> Result<rusqlite::Connection, SupportError> {
+    rusqlite::Connection::open_with_flags(inbox_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|source| SupportError::Sql { path: inbox_path.to_path_buf(), source })
+}
+
+/// `file.stored` rows of the inbox file per file id (one per accepted upload is right).
 pub fn inbox_rows_by_file(inbox_path: &Path) -> Result<HashMap<String, u64>, SupportError> {
     let sql = |source| SupportError::Sql { path: inbox_path.to_path_buf(), source };
-    let conn = rusqlite::Connection::open_with_flags(inbox_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql)?;
+    let conn = read_only(inbox_path)?;
     let mut stmt = conn
         .prepare("SELECT coalesce(file_id, ''), count(*) FROM notifications WHERE kind = 'file.stored' GROUP BY file_id")
         .map_err(sql)?;
@@ -193,7 +207,7 @@ pub fn inbox_rows_by_file(inbox_path: &Path) -> Result<HashMap<String, u64>, Sup
 /// Rows of the inbox file of `kind` about `file_id`.
 pub fn inbox_rows_of(inbox_path: &Path, kind: &str, file_id: &str) -> Result<u64, SupportError> {
     let sql = |source| SupportError::Sql { path: inbox_path.to_path_buf(), source };
-    let conn = rusqlite::Connection::open_with_flags(inbox_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql)?;
+    let conn = read_only(inbox_path)?;
     conn.query_row("SELECT count(*) FROM notifications WHERE kind = ?1 AND file_id = ?2", [kind, file_id], |r| {
         r.get::<_, i64>(0).map(i64::unsigned_abs)
     })
@@ -203,7 +217,7 @@ pub fn inbox_rows_of(inbox_path: &Path, kind: &str, file_id: &str) -> Result<u64
 /// Every row of the inbox file and the highest seq.
 pub fn inbox_totals(inbox_path: &Path) -> Result<(u64, u64), SupportError> {
     let sql = |source| SupportError::Sql { path: inbox_path.to_path_buf(), source };
-    let conn = rusqlite::Connection::open_with_flags(inbox_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql)?;
+    let conn = read_only(inbox_path)?;
     conn.query_row("SELECT count(*), coalesce(max(seq), 0) FROM notifications", [], |r| {
         Ok((r.get::<_, i64>(0)?.unsigned_abs(), r.get::<_, i64>(1)?.unsigned_abs()))
     })

@@ -33,7 +33,13 @@ impl FsDb {
     }
 
     fn count(&self, sql: &str) -> Result<u64, SupportError> {
-        self.conn.query_row(sql, [], |r| r.get::<_, i64>(0).map(i64::unsigned_abs)).map_err(|source| SupportError::Sql { path: self.path.clone(), source })
+        self.count_with(sql, [])
+    }
+
+    fn count_with(&self, sql: &str, params: impl rusqlite::Params) -> Result<u64, SupportError> {
+        self.conn
+            .query_row(sql, params, |r| r.get::<_, i64>(0).map(i64::unsigned_abs))
+            .map_err(|source| SupportError::Sql { path: self.path.clone(), source })
     }
 
     pub fn counts(&self) -> Result<FsCounts, SupportError> {
@@ -48,14 +54,20 @@ impl FsDb {
 
     /// Outbox rows that mention `file_id` (in the event body).
     pub fn events_for(&self, file_id: &str) -> Result<u64, SupportError> {
-        self.conn
-            .query_row("SELECT count(*) FROM outbox WHERE CAST(body AS TEXT) LIKE ?1", [format!("%{file_id}%")], |r| r.get::<_, i64>(0).map(i64::unsigned_abs))
-            .map_err(|source| SupportError::Sql { path: self.path.clone(), source })
+        self.count_with("SELECT count(*) FROM outbox WHERE CAST(body AS TEXT) LIKE ?1", [format!("%{file_id}%")])
     }
 
     pub fn files_with_id(&self, file_id: &str) -> Result<u64, SupportError> {
-        self.conn
-            .query_row("SELECT count(*) FROM files WHERE id = ?1", [file_id], |r| r.get::<_, i64>(0).map(i64::unsigned_abs))
-            .map_err(|source| SupportError::Sql { path: self.path.clone(), source })
+        self.count_with("SELECT count(*) FROM files WHERE id = ?1", [file_id])
+    }
+
+    /// Waits until the relay has confirmed every outbox row; the counts when it had.
+    pub async fn all_confirmed(&self, limit: std::time::Duration) -> Result<FsCounts, SupportError> {
+        let (counts, _) = crate::wait::until("the relay confirms every event", limit, || {
+            let counts = self.counts().ok();
+            async move { counts.filter(|c| c.confirmed == c.outbox) }
+        })
+        .await?;
+        Ok(counts)
     }
 }

@@ -53,11 +53,9 @@ async fn an_app_back_online_catches_up_on_everything_once_with_one_summary_toast
     let user = new_user();
     let token = token(&user);
     let app_dir = dir.path().join("app");
-    std::fs::create_dir_all(&app_dir).expect("app dir");
 
     // Online: a few notifications arrive live, each its own toast.
-    let app = App::start(&app_dir, &user, &token, &ns.url()).expect("the app feed");
-    app.wait_seen("connected", LIMIT, |s| s.connects >= 1).await.expect("the app connects");
+    let app = App::start_connected(&app_dir, &user, &token, &ns.url(), LIMIT).await.expect("the app feed connects");
     // Connecting starts a catch-up (nothing to replay here); live toasts follow once it ends.
     app.wait_caught_up(LIMIT).await.expect("the empty catch-up ends");
     let mut accepted = publish(&publisher, &names, &user, BEFORE, 0).await;

@@ -52,10 +52,7 @@ async fn every_accepted_upload_is_notified_once_across_a_broker_crash() {
     }
     let user = new_user();
     let token = token(&user);
-    let app_dir = dir.path().join("app");
-    std::fs::create_dir_all(&app_dir).expect("app dir");
-    let app = App::start(&app_dir, &user, &token, &ns.url()).expect("the app feed");
-    app.wait_seen("connected", LIMIT, |s| s.connects >= 1).await.expect("the app connects");
+    let app = App::start_connected(&dir.path().join("app"), &user, &token, &ns.url(), LIMIT).await.expect("the app feed connects");
 
     let files = dir.path().join("files");
     std::fs::create_dir_all(&files).expect("files dir");

@@ -14,7 +14,6 @@ use lockbox_reliability::{
     scale,
     services::{notification_config, start_notifications},
     tally::tally,
-    wait,
 };
 use tokio::sync::Mutex;
 
@@ -37,10 +36,7 @@ async fn two_hundred_concurrent_uploaders_see_no_errors_and_bounded_memory() {
     let ns = start_notifications(notification_config(&dir.path().join("notification"), &broker), None).await.expect("notifications");
     let user = new_user();
     let token = token(&user);
-    let app_dir = dir.path().join("app");
-    std::fs::create_dir_all(&app_dir).expect("app dir");
-    let app = App::start(&app_dir, &user, &token, &ns.url()).expect("the app feed");
-    app.wait_seen("connected", LIMIT, |s| s.connects >= 1).await.expect("the app connects");
+    let app = App::start_connected(&dir.path().join("app"), &user, &token, &ns.url(), LIMIT).await.expect("the app feed connects");
     let idle_rss = fs.rss_kib().expect("the service's memory");
 
     let files = dir.path().join("files");
@@ -77,13 +73,7 @@ async fn two_hundred_concurrent_uploaders_see_no_errors_and_bounded_memory() {
 
     let _ = app.wait_added(result.accepted.len() as u64, LIMIT).await;
     let db = FsDb::open(&fs_dir).expect("db");
-    let counts = wait::until("the relay confirms every event", LIMIT, || {
-        let counts = db.counts().ok();
-        async move { counts.filter(|c| c.confirmed == c.outbox) }
-    })
-    .await
-    .expect("events confirmed")
-    .0;
+    let counts = db.all_confirmed(LIMIT).await.expect("events confirmed");
     let t = tally(&result.accepted, &inbox_rows_by_file(&app.inbox_path).expect("the inbox file"));
     assert_eq!((t.lost, t.duplicated, t.unexpected), (0, 0, 0), "{t:?}");
     assert_eq!(counts.files, t.accepted, "one file row per accepted upload");

@@ -14,7 +14,6 @@ use lockbox_reliability::{
     services::{file_storage_config, notification_config, start_file_storage, start_notifications},
     tally::tally,
     tmpfs::SmallFs,
-    wait,
 };
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
@@ -61,10 +60,7 @@ async fn a_full_disk_is_a_clear_507_with_nothing_corrupt_and_everything_else_wor
     let ns = start_notifications(notification_config(&dir.path().join("notification"), &broker), None).await.expect("notifications");
     let user = new_user();
     let token = token(&user);
-    let app_dir = dir.path().join("app");
-    std::fs::create_dir_all(&app_dir).expect("app dir");
-    let app = App::start(&app_dir, &user, &token, &ns.url()).expect("the app feed");
-    app.wait_seen("connected", LIMIT, |s| s.connects >= 1).await.expect("the app connects");
+    let app = App::start_connected(&dir.path().join("app"), &user, &token, &ns.url(), LIMIT).await.expect("the app feed connects");
     let tus = TusClient::new(&fs.url(), token.clone()).expect("client").chunk_size(MIB as usize);
     let files = FilesClient::new(&fs.url(), token.clone()).expect("files client");
 
@@ -138,13 +134,7 @@ async fn a_full_disk_is_a_clear_507_with_nothing_corrupt_and_everything_else_wor
     accepted.push(up.file_id.to_string());
     app.wait_added(EARLIER + 2, LIMIT).await.expect("its notification");
     let db = FsDb::open(&fs_dir).expect("db");
-    let counts = wait::until("the relay confirms every event", LIMIT, || {
-        let counts = db.counts().ok();
-        async move { counts.filter(|c| c.confirmed == c.outbox) }
-    })
-    .await
-    .expect("events confirmed")
-    .0;
+    let counts = db.all_confirmed(LIMIT).await.expect("events confirmed");
     let t = tally(&accepted, &inbox_rows_by_file(&app.inbox_path).expect("the inbox file"));
     assert_eq!((t.lost, t.duplicated, t.unexpected), (0, 0, 0), "{t:?}");
     assert_eq!(integrity(&fs_dir), "ok");

@@ -16,7 +16,6 @@ use lockbox_reliability::{
     scale,
     services::{notification_config, start_notifications},
     tally::tally,
-    wait,
 };
 use sha2::{Digest, Sha256};
 use tokio::{sync::watch, time::Instant};
@@ -49,10 +48,7 @@ async fn a_sigkill_mid_upload_leaves_nothing_partial_and_the_tus_resume_complete
     let ns = start_notifications(notification_config(&dir.path().join("notification"), &broker), None).await.expect("notifications");
     let user = new_user();
     let token = token(&user);
-    let app_dir = dir.path().join("app");
-    std::fs::create_dir_all(&app_dir).expect("app dir");
-    let app = App::start(&app_dir, &user, &token, &ns.url()).expect("the app feed");
-    app.wait_seen("connected", LIMIT, |s| s.connects >= 1).await.expect("the app connects");
+    let app = App::start_connected(&dir.path().join("app"), &user, &token, &ns.url(), LIMIT).await.expect("the app feed connects");
 
     let mut accepted = Vec::new();
     let mut recoveries = Vec::new();
@@ -102,13 +98,7 @@ async fn a_sigkill_mid_upload_leaves_nothing_partial_and_the_tus_resume_complete
 
     app.wait_added(rounds, LIMIT).await.expect("one notification per file");
     let db = FsDb::open(&fs_dir).expect("the service database");
-    let counts = wait::until("the relay confirms every event", LIMIT, || {
-        let counts = db.counts().ok();
-        async move { counts.filter(|c| c.confirmed == c.outbox) }
-    })
-    .await
-    .expect("events confirmed")
-    .0;
+    let counts = db.all_confirmed(LIMIT).await.expect("events confirmed");
     let t = tally(&accepted, &inbox_rows_by_file(&app.inbox_path).expect("the inbox file"));
     assert_eq!((t.lost, t.duplicated, t.unexpected), (0, 0, 0), "{t:?}");
     assert_eq!((counts.files, counts.outbox, counts.blobs), (rounds, rounds, rounds));

@@ -48,10 +48,7 @@ async fn malformed_messages_all_go_to_the_dead_letter_queue_and_valid_ones_aroun
     let ns = start_notifications(notification_config(&dir.path().join("notification"), &broker), None).await.expect("notifications");
     let user = new_user();
     let token = token(&user);
-    let app_dir = dir.path().join("app");
-    std::fs::create_dir_all(&app_dir).expect("app dir");
-    let app = App::start(&app_dir, &user, &token, &ns.url()).expect("the app feed");
-    app.wait_seen("connected", LIMIT, |s| s.connects >= 1).await.expect("the app connects");
+    let app = App::start_connected(&dir.path().join("app"), &user, &token, &ns.url(), LIMIT).await.expect("the app feed connects");
 
     let publisher = Broker::builder(BrokerConfig { connection_name: format!("{}-publisher", broker.connection_name), ..broker.clone() }).start();
     publisher.connected(LIMIT).await.expect("the test publisher connects");

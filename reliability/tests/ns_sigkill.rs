@@ -43,10 +43,7 @@ async fn three_sigkills_of_the_notification_service_lose_and_double_nothing() {
     .expect("the notification service binary");
     let user = new_user();
     let token = token(&user);
-    let app_dir = dir.path().join("app");
-    std::fs::create_dir_all(&app_dir).expect("app dir");
-    let app = App::start(&app_dir, &user, &token, &ns.url()).expect("the app feed");
-    app.wait_seen("connected", LIMIT, |s| s.connects >= 1).await.expect("the app connects");
+    let app = App::start_connected(&dir.path().join("app"), &user, &token, &ns.url(), LIMIT).await.expect("the app feed connects");
 
     let files = dir.path().join("files");
     std::fs::create_dir_all(&files).expect("files dir");

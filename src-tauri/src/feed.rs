@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use lockbox_client::stream::{NotificationClient, StreamEvent};
+use lockbox_client::stream::{NotificationClient, StreamError, StreamEvent, Subscription};
 use lockbox_events::{Frame, FrameBody, Notification, ReadRequest, timestamp};
 use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
@@ -144,44 +144,48 @@ impl Task {
                             tracing::warn!(%error, "could not send read state to the server; it stays read here");
                         }
                     }
-                    event = subscription.next() => match event {
-                        Some(Ok(StreamEvent::Frame(frame))) => {
-                            // Take what else already arrived (a replay comes as a burst) so
-                            // a catch-up is a few transactions, not one per notification.
-                            let mut frames = vec![frame];
-                            let mut after = None;
-                            while frames.len() < MAX_BATCH {
-                                match subscription.try_next() {
-                                    Some(Ok(StreamEvent::Frame(frame))) => frames.push(frame),
-                                    Some(other) => {
-                                        after = Some(other);
-                                        break;
-                                    }
-                                    None => break,
-                                }
-                            }
-                            self.on_frames(frames);
-                            match after {
-                                Some(Ok(StreamEvent::Connected { since })) => self.on_connected(since),
-                                Some(Ok(StreamEvent::Disconnected { reason })) => self.on_disconnected(&reason),
-                                Some(Ok(StreamEvent::Frame(_))) | None => {}
-                                Some(Err(error)) => {
-                                    self.on_error(&error);
-                                    tokio::select! { () = restart.notified() => break, () = shutdown.cancelled() => return }
-                                }
+                    event = subscription.next() => {
+                        let event = match event {
+                            // A replay comes as a burst: take what else already arrived, so a
+                            // catch-up is a few transactions, not one per notification.
+                            Some(Ok(StreamEvent::Frame(frame))) => match self.on_burst(frame, &mut subscription) {
+                                Some(next) => next,
+                                None => continue,
+                            },
+                            Some(other) => other,
+                            None => break,
+                        };
+                        match event {
+                            Ok(StreamEvent::Frame(frame)) => self.on_frames(vec![frame]),
+                            Ok(StreamEvent::Connected { since }) => self.on_connected(since),
+                            Ok(StreamEvent::Disconnected { reason }) => self.on_disconnected(&reason),
+                            Err(error) => {
+                                self.on_error(&error);
+                                tokio::select! { () = restart.notified() => break, () = shutdown.cancelled() => return }
                             }
                         }
-                        Some(Ok(StreamEvent::Connected { since })) => self.on_connected(since),
-                        Some(Ok(StreamEvent::Disconnected { reason })) => self.on_disconnected(&reason),
-                        Some(Err(error)) => {
-                            self.on_error(&error);
-                            tokio::select! { () = restart.notified() => break, () = shutdown.cancelled() => return }
-                        }
-                        None => break,
-                    },
+                    }
                 }
             }
         }
+    }
+
+    /// `first` and the frames that already arrived after it (up to [`MAX_BATCH`]) into the
+    /// inbox; returns the non-frame event that ended the burst, if one did.
+    fn on_burst(&self, first: Frame, subscription: &mut Subscription) -> Option<Result<StreamEvent, StreamError>> {
+        let mut frames = vec![first];
+        let mut after = None;
+        while frames.len() < MAX_BATCH {
+            match subscription.try_next() {
+                Some(Ok(StreamEvent::Frame(frame))) => frames.push(frame),
+                other => {
+                    after = other;
+                    break;
+                }
+            }
+        }
+        self.on_frames(frames);
+        after
     }
 
     fn on_connected(&self, since: u64) {
@@ -194,7 +198,7 @@ impl Task {
         self.status(FeedState::Reconnecting, Some(format!("Lost the connection ({reason}); retrying")));
     }
 
-    fn on_error(&self, error: &lockbox_client::stream::StreamError) {
+    fn on_error(&self, error: &StreamError) {
         self.status(FeedState::Offline, Some(format!("{error}. Check the notification URL and token in Settings")));
     }
 
