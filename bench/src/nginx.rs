@@ -98,8 +98,9 @@ impl Nginx {
         self.dir.path().join("root").join(path.trim_start_matches('/'))
     }
 
-    /// SIGQUIT (graceful), so the master takes its workers with it.
-    pub async fn stop(mut self) -> Result<(), BenchError> {
+    /// SIGQUIT (graceful), so the master takes its workers with it. Returns its directory
+    /// (with what it stored), removed on drop.
+    pub async fn stop(mut self) -> Result<tempfile::TempDir, BenchError> {
         if let Some(pid) = self.child.id() {
             // SAFETY: signalling our own child by pid.
             unsafe {
@@ -107,9 +108,10 @@ impl Nginx {
             }
         }
         match tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await {
-            Ok(status) => status.map(drop).map_err(BenchError::io("waiting for nginx")),
-            Err(_) => self.child.kill().await.map_err(BenchError::io("killing nginx")),
+            Ok(status) => status.map(drop).map_err(BenchError::io("waiting for nginx"))?,
+            Err(_) => self.child.kill().await.map_err(BenchError::io("killing nginx"))?,
         }
+        Ok(self.dir)
     }
 }
 

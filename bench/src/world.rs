@@ -64,14 +64,14 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Graceful stop; the service must end cleanly.
-    pub async fn stop(mut self) -> Result<(), BenchError> {
+    /// Graceful stop; the service must end cleanly. Returns its data dir, removed on drop.
+    pub async fn stop(mut self) -> Result<tempfile::TempDir, BenchError> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         let name = self.name;
         match crate::error::within(WAIT, format!("the {name} service to stop"), &mut self.task).await? {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => Ok(self.dir),
             Ok(Err(message)) => Err(BenchError::Service { service: name, message }),
             Err(join) => Err(BenchError::Service { service: name, message: join.to_string() }),
         }

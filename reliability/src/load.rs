@@ -28,6 +28,10 @@ pub struct LoadSpec {
     pub size: usize,
     /// Where the local files are written (one per upload, removed after).
     pub dir: PathBuf,
+    /// Send a failed upload again (after a short pause that grows) until it succeeds or this
+    /// long has passed since its first try, as an uploader does while a service restarts.
+    /// `None`: a failure is recorded at once.
+    pub retry_for: Option<Duration>,
 }
 
 /// The outcome of a load run.
@@ -40,6 +44,8 @@ pub struct LoadResult {
     pub elapsed: Duration,
     /// Slowest single upload.
     pub slowest: Duration,
+    /// Sends repeated after a failure (see [`LoadSpec::retry_for`]).
+    pub retries: u64,
 }
 
 /// A running load.
@@ -121,7 +127,21 @@ async fn worker(spec: LoadSpec, shared: Arc<Shared>, deadline: Option<Instant>) 
         let outcome = match tokio::fs::write(&path, content(spec.size, i + 1)).await {
             Ok(()) => {
                 let started = Instant::now();
-                let uploaded = client.upload_file(&path, |_| {}).await;
+                let mut pause = Duration::from_millis(20);
+                let uploaded = loop {
+                    let uploaded = client.upload_file(&path, |_| {}).await;
+                    match (&uploaded, spec.retry_for) {
+                        (Err(error), Some(limit)) if started.elapsed() < limit => {
+                            tracing::debug!(upload = i, %error, "upload failed; sending it again");
+                            if let Ok(mut r) = shared.result.lock() {
+                                r.retries += 1;
+                            }
+                            tokio::time::sleep(pause).await; // client backoff, not a wait on the test
+                            pause = (pause * 2).min(Duration::from_millis(500));
+                        }
+                        _ => break uploaded,
+                    }
+                };
                 let _ = tokio::fs::remove_file(&path).await;
                 uploaded.map(|u| (u.file_id.to_string(), started.elapsed())).map_err(|e| e.to_string())
             }

@@ -22,6 +22,7 @@ const ORDER: &[&str] = &[
     "broker_restart",
     "ns_sigkill",
     "fs_sigkill",
+    "small_sigkill",
     "app_offline",
     "disk_full",
     "malformed",

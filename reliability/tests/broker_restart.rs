@@ -64,6 +64,7 @@ async fn every_accepted_upload_is_notified_once_across_a_broker_crash() {
         concurrency,
         size: 1024,
         dir: files,
+        retry_for: None,
     });
     load.wait_finished(total / 3, LIMIT).await.expect("a third of the uploads");
 

@@ -41,7 +41,7 @@ async fn two_hundred_concurrent_uploaders_see_no_errors_and_bounded_memory() {
 
     let files = dir.path().join("files");
     std::fs::create_dir_all(&files).expect("files dir");
-    let load = Load::start(LoadSpec { url: fs.url(), token: token.clone(), total: None, duration: Some(duration), concurrency: UPLOADERS, size: SIZE, dir: files });
+    let load = Load::start(LoadSpec { url: fs.url(), token: token.clone(), total: None, duration: Some(duration), concurrency: UPLOADERS, size: SIZE, dir: files, retry_for: None });
     // Memory, sampled while the load runs.
     let samples = Arc::new(Mutex::new(Vec::new()));
     let sampler = tokio::spawn({

@@ -101,6 +101,19 @@ async fn a_full_disk_is_a_clear_507_with_nothing_corrupt_and_everything_else_wor
     assert_eq!((during.files, during.blobs, during.outbox), (before.files, before.blobs, before.outbox), "no row, blob or event for the refused upload");
     assert_eq!(files_under(&fs_dir.join("blobs")), EARLIER, "no blob file for the refused upload");
 
+    // The last bytes taken too: a small file, which would be kept in the database, is refused
+    // the same way and leaves nothing.
+    let rest = small.path().join("ballast-rest");
+    let free = small.free_bytes().expect("df");
+    std::fs::write(&rest, vec![0u8; usize::try_from(free).expect("size")]).expect("the rest fills the disk");
+    let note = dir.path().join("note.txt");
+    std::fs::write(&note, content(4096, 98)).expect("write");
+    let small_refused = tus.upload_file(&note, |_| {}).await.expect_err("no room for a small file either");
+    assert!(matches!(&small_refused, UploadError::Refused { status, .. } if status.as_u16() == 507), "{small_refused}");
+    let after_small = FsDb::open(&fs_dir).expect("db").counts().expect("counts");
+    assert_eq!((after_small.files, after_small.blobs, after_small.outbox, after_small.uploads), (before.files, before.blobs, before.outbox, during.uploads), "nothing of the small file");
+    std::fs::remove_file(&rest).expect("free the last bytes");
+
     // Downloads and the inbox keep working on a full disk.
     for (id, bytes) in &earlier {
         let out = dir.path().join(format!("down-{id}.bin"));
@@ -151,7 +164,7 @@ async fn a_full_disk_is_a_clear_507_with_nothing_corrupt_and_everything_else_wor
         duplicated: t.duplicated,
         time_to_recover: Some(recovered),
         notes: format!(
-            "refused with {status} {code}: \"{message}\"; SQLite integrity_check ok; no row, blob or event for it; its part kept as a resumable tus upload ({} MiB, equal to its recorded offset; reaped at expiry); on the full disk earlier downloads, the listing and a delete worked, and the deletion's notification reached the inbox; time to recover = space freed to the retried upload stored",
+            "refused with {status} {code}: \"{message}\"; SQLite integrity_check ok; no row, blob or event for it; its part kept as a resumable tus upload ({} MiB, equal to its recorded offset; reaped at expiry); with the last bytes taken, a 4 KiB file (one request, kept in the database) got 507 too and left nothing; on the full disk earlier downloads, the listing and a delete worked, and the deletion's notification reached the inbox; time to recover = space freed to the retried upload stored",
             open_uploads.iter().map(|(_, o)| o).sum::<u64>() / MIB
         ),
     };

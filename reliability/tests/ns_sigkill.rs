@@ -47,7 +47,7 @@ async fn three_sigkills_of_the_notification_service_lose_and_double_nothing() {
 
     let files = dir.path().join("files");
     std::fs::create_dir_all(&files).expect("files dir");
-    let load = Load::start(LoadSpec { url: fs.url(), token: token.clone(), total: Some(total), duration: None, concurrency, size: 1024, dir: files });
+    let load = Load::start(LoadSpec { url: fs.url(), token: token.clone(), total: Some(total), duration: None, concurrency, size: 1024, dir: files, retry_for: None });
 
     let mut recoveries = Vec::new();
     let mut delivered_at_kill = Vec::new();
@@ -72,6 +72,9 @@ async fn three_sigkills_of_the_notification_service_lose_and_double_nothing() {
         .expect("the restarted service connects to the broker");
         app.wait_seen("the app reconnected", LIMIT, |s| s.connects > connects).await.expect("the app reconnects on its own");
         recoveries.push(killed_at.elapsed());
+        // The next kill only once this process delivered something (uploads outrun restarts).
+        let before = delivered_at_kill.last().copied().unwrap_or_default();
+        app.wait_seen("notifications flow again", LIMIT, |s| s.added > before).await.expect("the restarted service delivers");
     }
     let result = load.finish(LIMIT).await.expect("the uploads finish");
     assert!(result.errors.is_empty(), "uploads failed: {:?}", &result.errors[..result.errors.len().min(5)]);

@@ -1,8 +1,9 @@
 //! tus 1.0 uploads to the FileStorageService, with resume and progress callbacks.
 //!
-//! [`TusClient::upload_file`] creates an upload, sends the file in chunks (each with an
-//! `Upload-Checksum`), and after a network error asks the server where it stopped (HEAD)
-//! and resumes from there. It hashes the file as it goes and compares with the server's
+//! [`TusClient::upload_file`] sends a small file whole in its creation request
+//! (creation-with-upload, see [`TusClient::ONE_REQUEST_MAX`]). A bigger one is created
+//! first, then sent in chunks (each with an `Upload-Checksum`); after a network error the
+//! client asks the server where it stopped (HEAD) and resumes from there. It hashes the file as it goes and compares with the server's
 //! SHA-256 at the end. [`TusClient::resume_file`] continues an upload created earlier (e.g.
 //! by a process that was killed) and [`TusClient::cancel`] terminates one.
 
@@ -70,6 +71,16 @@ pub struct Uploaded {
     pub upload_url: Url,
 }
 
+/// What a creation-with-upload request achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// The server stored the file.
+    Stored(Uploaded),
+    /// The server created the upload but did not finish it (the body arrived short or
+    /// damaged): resume it at this URL.
+    Created(Url),
+}
+
 /// The server's view of an upload (HEAD).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadStatus {
@@ -92,6 +103,11 @@ pub struct TusClient {
 
 impl TusClient {
     pub const DEFAULT_CHUNK: usize = 4 << 20;
+    /// Files up to this size go whole in the creation request: one round trip instead of
+    /// two, and the FileStorageService keeps them in its database (its default limit for
+    /// that). An answer lost on the way cannot be resumed, since the upload's URL was in it;
+    /// the caller sends the file again, which may store it twice.
+    pub const ONE_REQUEST_MAX: u64 = 64 << 10;
 
     /// `base_url` is the service root, e.g. `http://127.0.0.1:8710`.
     pub fn new(base_url: &str, token: impl Into<String>) -> Result<Self, UploadError> {
@@ -138,6 +154,49 @@ impl TusClient {
         self.base.join(&location).map_err(|_| UploadError::BadUrl(location))
     }
 
+    /// Creation-with-upload: creates an upload named `name` carrying the whole file at `path`
+    /// with its checksum. Meant for files up to [`Self::ONE_REQUEST_MAX`]; the file is read
+    /// into memory.
+    pub async fn create_with_file(&self, path: &Path, name: &str) -> Result<Sent, UploadError> {
+        let bytes = tokio::fs::read(path).await.map_err(read_error(path))?;
+        let digest = Sha256::digest(&bytes);
+        let url = self.base.join("/v1/uploads").map_err(|_| UploadError::BadUrl(self.base.to_string()))?;
+        let size = bytes.len() as u64;
+        let response = self
+            .request(reqwest::Method::POST, url)
+            .header("upload-length", size)
+            .header("upload-metadata", format!("filename {}", STANDARD.encode(name)))
+            .header("content-type", "application/offset+octet-stream")
+            .header("upload-checksum", format!("sha256 {}", STANDARD.encode(digest)))
+            .body(bytes)
+            .send()
+            .await
+            .map_err(UploadError::Connect)?;
+        let location = header(response.headers(), "location");
+        let at = |location: Option<String>| {
+            let location = location.ok_or(UploadError::MissingHeader("Location"))?;
+            self.base.join(&location).map_err(|_| UploadError::BadUrl(location))
+        };
+        // A body damaged on the way: the upload exists, empty; a PATCH sends it again.
+        if response.status().as_u16() == 460 && location.is_some() {
+            return Ok(Sent::Created(at(location)?));
+        }
+        let response = refused(response).await?;
+        let upload_url = at(location)?;
+        let headers = response.headers();
+        match (header(headers, FILE_ID_HEADER), header(headers, SHA256_HEADER)) {
+            (Some(id), Some(sha)) => {
+                let file_id = Uuid::parse_str(&id).map_err(|_| UploadError::MissingHeader("Lockbox-File-Id"))?;
+                let local = hex::encode(digest);
+                if local != sha {
+                    return Err(UploadError::DigestMismatch { local, server: sha });
+                }
+                Ok(Sent::Stored(Uploaded { file_id, sha256: sha, size, upload_url }))
+            }
+            _ => Ok(Sent::Created(upload_url)),
+        }
+    }
+
     /// HEAD: where the server stands.
     pub async fn status(&self, upload_url: &Url) -> Result<UploadStatus, reqwest::Error> {
         let response = self.request(reqwest::Method::HEAD, upload_url.clone()).send().await?.error_for_status()?;
@@ -156,15 +215,25 @@ impl TusClient {
         refused(response).await.map(drop)
     }
 
-    /// Uploads the file at `path` under its file name.
+    /// Uploads the file at `path` under its file name: in one request when it is small.
     pub async fn upload_file(
         &self,
         path: &Path,
-        progress: impl FnMut(Progress<'_>),
+        mut progress: impl FnMut(Progress<'_>),
     ) -> Result<Uploaded, UploadError> {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let length = tokio::fs::metadata(path).await.map_err(read_error(path))?.len();
-        let url = self.create(&name, length).await?;
+        let url = if length <= Self::ONE_REQUEST_MAX {
+            match self.create_with_file(path, &name).await? {
+                Sent::Stored(done) => {
+                    progress(Progress { upload_url: &done.upload_url, sent: done.size, total: done.size });
+                    return Ok(done);
+                }
+                Sent::Created(url) => url,
+            }
+        } else {
+            self.create(&name, length).await?
+        };
         self.resume_file(path, url, progress).await
     }
 

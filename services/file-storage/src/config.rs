@@ -41,6 +41,10 @@ struct Cli {
     /// Seconds after which an unfinished upload expires and its data is removed.
     #[arg(long, env = "LOCKBOX_FS_UPLOAD_EXPIRY_SECS")]
     upload_expiry_secs: Option<u64>,
+    /// Files up to this many bytes sent whole in one creation-with-upload are kept in the
+    /// metadata database instead of a blob file (0: never).
+    #[arg(long, env = "LOCKBOX_FS_INLINE_MAX_BYTES")]
+    inline_max_bytes: Option<u64>,
 }
 
 /// The file form: every key optional.
@@ -53,6 +57,7 @@ struct FileConfig {
     quota_bytes: Option<u64>,
     max_file_bytes: Option<u64>,
     upload_expiry_secs: Option<u64>,
+    inline_max_bytes: Option<u64>,
     reap_interval_ms: Option<u64>,
     idle_timeout_ms: Option<u64>,
     shutdown_drain_ms: Option<u64>,
@@ -71,6 +76,9 @@ pub struct Config {
     pub token_secret: String,
     pub quota_bytes: u64,
     pub max_file_bytes: u64,
+    /// Files up to this size that arrive whole in one creation-with-upload are kept in the
+    /// metadata database: for small files that is far cheaper than a new durable file.
+    pub inline_max_bytes: u64,
     /// `Upload-Expires` is creation time plus this.
     #[serde(rename = "upload_expiry_secs", with = "secs")]
     pub upload_expiry: Duration,
@@ -111,6 +119,7 @@ impl Config {
             token_secret: String::new(),
             quota_bytes: 10 * GIB,
             max_file_bytes: 5 * GIB,
+            inline_max_bytes: 64 * 1024,
             upload_expiry: Duration::from_secs(24 * 3600),
             reap_interval: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
@@ -149,6 +158,9 @@ impl Config {
         }
         if let Some(max) = cli.max_file_bytes.or(file.max_file_bytes) {
             config.max_file_bytes = max;
+        }
+        if let Some(max) = cli.inline_max_bytes.or(file.inline_max_bytes) {
+            config.inline_max_bytes = max;
         }
         if let Some(secs) = cli.upload_expiry_secs.or(file.upload_expiry_secs) {
             config.upload_expiry = Duration::from_secs(secs);

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use lockbox_events::{FILE_STORAGE_SOURCE, FileData, FileMessageData};
 use tokio::sync::{Mutex as AsyncMutex, Notify};
 use uuid::Uuid;
@@ -31,6 +33,13 @@ pub struct Files {
     blobs: Arc<dyn BlobStore>,
     commit_lock: Arc<AsyncMutex<()>>,
     outbox: Arc<Notify>,
+}
+
+/// Where a file's bytes are.
+pub enum Content {
+    /// A small file, kept in the metadata database.
+    Inline(Bytes),
+    Blob(tokio::fs::File),
 }
 
 /// The largest page of a listing.
@@ -66,13 +75,17 @@ impl Files {
         self.blocking(move |m| m.file(&user, id)).await?.ok_or(FilesError::NotFound)
     }
 
-    /// The file and its content, open for reading.
-    pub async fn open(&self, user: &str, id: Uuid) -> Result<(FileRow, tokio::fs::File), FilesError> {
-        let file = self.get(user, id).await?;
+    /// The file and its content: in memory for a small file, else open for reading.
+    pub async fn open(&self, user: &str, id: Uuid) -> Result<(FileRow, Content), FilesError> {
+        let owner = user.to_owned();
+        let stored = self.blocking(move |m| m.stored_file(&owner, id)).await?.ok_or(FilesError::NotFound)?;
+        if let Some(bytes) = stored.inline {
+            return Ok((stored.file, Content::Inline(bytes)));
+        }
         let blobs = self.blobs.clone();
-        let sha = file.sha256.clone();
+        let sha = stored.file.sha256.clone();
         let content = tokio::task::spawn_blocking(move || blobs.open(&sha)).await??;
-        Ok((file, tokio::fs::File::from_std(content)))
+        Ok((stored.file, Content::Blob(tokio::fs::File::from_std(content))))
     }
 
     /// Deletes the file; its blob goes when no other file has the same content.

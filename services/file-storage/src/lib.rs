@@ -85,6 +85,7 @@ pub async fn run(
         expiry: config.upload_expiry,
         warn_at_bytes: (config.quota_bytes as f64 * config.quota_warning_ratio) as u64,
         idle_timeout: config.idle_timeout,
+        inline_max: config.inline_max_bytes,
     };
     let uploads = Arc::new(Uploads::new(
         meta.clone(),

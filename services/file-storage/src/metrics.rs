@@ -14,6 +14,7 @@ pub struct Metrics {
     registry: Arc<Registry>,
     pub uploads_created: Counter,
     pub uploads_completed: Counter,
+    pub uploads_inline: Counter,
     pub uploads_terminated: Counter,
     pub uploads_expired: Counter,
     pub checksum_mismatches: Counter,
@@ -34,6 +35,7 @@ impl Metrics {
         let mut registry = Registry::with_prefix("lockbox_fs");
         let uploads_created = Counter::default();
         let uploads_completed = Counter::default();
+        let uploads_inline = Counter::default();
         let uploads_terminated = Counter::default();
         let uploads_expired = Counter::default();
         let checksum_mismatches = Counter::default();
@@ -44,6 +46,7 @@ impl Metrics {
         let publish_seconds = Histogram::new([0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 8.0]);
         registry.register("uploads_created", "tus uploads created", uploads_created.clone());
         registry.register("uploads_completed", "uploads stored as files", uploads_completed.clone());
+        registry.register("uploads_inline", "small files stored in the metadata database, of uploads_completed", uploads_inline.clone());
         registry.register("uploads_terminated", "uploads terminated by their client", uploads_terminated.clone());
         registry.register("uploads_expired", "abandoned uploads removed at expiry", uploads_expired.clone());
         registry.register("checksum_mismatches", "PATCH chunks refused for a wrong Upload-Checksum", checksum_mismatches.clone());
@@ -55,6 +58,7 @@ impl Metrics {
             registry: Arc::new(registry),
             uploads_created,
             uploads_completed,
+            uploads_inline,
             uploads_terminated,
             uploads_expired,
             checksum_mismatches,

@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use lockbox_client::upload::{TusClient, UploadError};
+use lockbox_client::upload::{Sent, TusClient, UploadError};
 use reqwest::{StatusCode, Url};
 use tokio_util::sync::CancellationToken;
 
@@ -128,6 +128,20 @@ async fn upload(uploads: &Uploads, target: &dyn Target, item: &UploadItem) -> Re
     let queue_err = |e: super::UploadsError| Failure::Failed(e.to_string());
 
     let mut url = uploads.with_queue(|q| q.upload_url(&item.id)).map_err(queue_err)?.and_then(|u| Url::parse(&u).ok());
+    if url.is_none() && size <= TusClient::ONE_REQUEST_MAX {
+        // Small: the whole file in the creation request. Nothing to resume if it breaks off.
+        match client.create_with_file(&path, &item.name).await.map_err(|e| Failure::Failed(explain(&e)))? {
+            Sent::Stored(done) => {
+                uploads.broadcast(&UploadUpdate::Progress { id: item.id.clone(), sent: done.size, size: done.size });
+                uploads.stored(&item.id, &done.file_id.to_string(), &done.sha256).map_err(queue_err)?;
+                return Ok(());
+            }
+            Sent::Created(created) => {
+                uploads.with_queue(|q| q.set_upload_url(&item.id, Some(created.as_str()))).map_err(queue_err)?;
+                url = Some(created);
+            }
+        }
+    }
     for attempt in 0..2 {
         let upload_url = match url.take() {
             Some(url) => url,

@@ -19,7 +19,7 @@ use tokio_util::io::ReaderStream;
 use uuid::Uuid;
 
 use super::{error::ApiError, tus_headers::value};
-use crate::files::Files;
+use crate::files::{Content, Files};
 
 pub fn routes<S>() -> Router<S>
 where
@@ -84,7 +84,7 @@ async fn content(
     Path(id): Path<String>,
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (file, mut content) = files.open(&user, parse_id(&id)?).await?;
+    let (file, content) = files.open(&user, parse_id(&id)?).await?;
     let etag = format!("\"{}\"", file.sha256);
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, value(&etag));
@@ -110,14 +110,21 @@ async fn content(
         }
         None => (StatusCode::OK, 0, file.size),
     };
-    if start > 0 {
-        content
-            .seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(|e| ApiError::Files(crate::blob::BlobError::io("seeking a blob")(e).into()))?;
-    }
     headers.insert(header::CONTENT_LENGTH, value(len));
-    let body = Body::from_stream(ReaderStream::new(content.take(len)));
+    let body = match content {
+        Content::Inline(bytes) => {
+            let (start, end) = (usize::try_from(start).unwrap_or(usize::MAX), usize::try_from(start + len).unwrap_or(usize::MAX));
+            Body::from(bytes.slice(start.min(bytes.len())..end.min(bytes.len())))
+        }
+        Content::Blob(mut blob) => {
+            if start > 0 {
+                blob.seek(std::io::SeekFrom::Start(start))
+                    .await
+                    .map_err(|e| ApiError::Files(crate::blob::BlobError::io("seeking a blob")(e).into()))?;
+            }
+            Body::from_stream(ReaderStream::new(blob.take(len)))
+        }
+    };
     Ok((status, headers, body).into_response())
 }
 

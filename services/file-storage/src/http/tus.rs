@@ -12,13 +12,14 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{options, post},
 };
+use futures_util::{TryStreamExt, future::Either};
 use lockbox_auth::{AuthUser, TokenKey};
 use uuid::Uuid;
 
 use super::{error::ApiError, tus_headers as h};
 use crate::{
     meta::{FileRow, UploadRow},
-    upload::{Progress, Uploads},
+    upload::{Inline, Progress, Uploads},
 };
 
 pub const TUS_VERSION: &str = "1.0.0";
@@ -111,25 +112,36 @@ async fn create(
     let name = h::filename(&headers)?;
     let with_body = is_offset_stream(&headers);
     let checksum = if with_body { h::checksum(&headers)? } else { None };
+    let mut body = Either::Left(body.into_data_stream().map_err(|e| e.to_string()));
+    if with_body && let Some(budget) = uploads.inline_budget(length) {
+        match uploads.store_inline(budget, &user, length, name.as_deref(), checksum, body).await? {
+            Inline::Stored(stored) => return Ok(created(&stored.0, Some(&stored.1))),
+            Inline::Replay(read) => body = Either::Right(read),
+        }
+    }
     let upload = uploads.create(&user, length, name.as_deref()).await?;
-    let mut response_headers = HeaderMap::new();
-    response_headers.insert(header::LOCATION, location(upload.id));
 
     let (upload, file) = if length == 0 {
         let file = uploads.finish_empty(&upload).await?;
         (UploadRow { file_id: Some(file.id), sha256: Some(file.sha256.clone()), ..upload }, Some(file))
     } else if with_body {
-        match uploads.append(&user, upload.id, 0, checksum, body.into_data_stream()).await {
+        match uploads.append(&user, upload.id, 0, checksum, body).await {
             Ok(Progress::Partial { upload }) => (upload, None),
             Ok(Progress::Complete { upload, file }) => (upload, Some(file)),
             // The upload exists even though its first chunk failed: say where it is.
-            Err(error) => return Ok((response_headers, ApiError::from(error)).into_response()),
+            Err(error) => return Ok(([(header::LOCATION, location(upload.id))], ApiError::from(error)).into_response()),
         }
     } else {
         (upload, None)
     };
-    response_headers.extend(upload_headers(&upload, file.as_ref()));
-    Ok((StatusCode::CREATED, response_headers).into_response())
+    Ok(created(&upload, file.as_ref()))
+}
+
+/// 201 with `Location` and the upload's state.
+fn created(upload: &UploadRow, file: Option<&FileRow>) -> Response {
+    let mut headers = upload_headers(upload, file);
+    headers.insert(header::LOCATION, location(upload.id));
+    (StatusCode::CREATED, headers).into_response()
 }
 
 /// HEAD: where to resume.

@@ -7,7 +7,7 @@ mod records;
 mod sqlite;
 
 use lockbox_events::FileMessageData;
-pub use records::{Completion, CreateOutcome, DeletedFile, FileRow, OutboxRow, UploadRow};
+pub use records::{Completed, Completion, CreateOutcome, DeletedFile, FileRow, Finished, OutboxRow, StoredFile, UploadRow};
 pub use sqlite::SqliteStore;
 use uuid::Uuid;
 
@@ -22,6 +22,8 @@ pub enum MetaError {
     Corrupt { column: &'static str, value: String },
     #[error("the metadata database lock is poisoned (a thread panicked while holding it)")]
     Poisoned,
+    #[error("the metadata store answered a batch without an outcome for every item (a bug); retry the upload")]
+    Incomplete,
 }
 
 impl MetaError {
@@ -49,18 +51,20 @@ pub trait MetaStore: Send + Sync + 'static {
     /// All upload ids, to find temp files nobody owns after a crash.
     fn upload_ids(&self) -> Result<Vec<Uuid>, MetaError>;
 
-    /// ONE transaction: references the blob, inserts the file row, marks the upload complete
-    /// and inserts the `file.stored` outbox row — plus a `storage.quota_warning` row when this
-    /// file makes the user cross `warn_at` bytes.
-    fn complete_upload(&self, completion: &Completion, warn_at: u64) -> Result<(), MetaError>;
-    /// [`Self::complete_upload`] for several uploads in ONE transaction (group commit): all
-    /// of them or none.
-    fn complete_uploads(&self, completions: &[&Completion], warn_at: u64) -> Result<(), MetaError>;
+    /// Finishes uploads in ONE transaction (group commit). For each: references the blob
+    /// (inserting it with its content when inline), inserts the file row, marks the upload
+    /// complete (or inserts it complete, after the quota check) and inserts the `file.stored`
+    /// outbox row — plus a `storage.quota_warning` row when the file makes the user cross
+    /// `warn_at` bytes. One outcome per completion, in order: one failing or refused leaves
+    /// the others in. `Err` if the transaction itself failed; then none of them is stored.
+    fn complete_uploads(&self, completions: &[&Completion], warn_at: u64) -> Result<Vec<Result<Completed, MetaError>>, MetaError>;
     /// Whether any file row still references the blob.
     fn blob_referenced(&self, sha256: &str) -> Result<bool, MetaError>;
 
     /// The user's files, newest first, strictly older than `before` when given.
     fn list_files(&self, user: &str, before: Option<Uuid>, limit: u32) -> Result<Vec<FileRow>, MetaError>;
+    /// One file with its content when the database keeps it, only if `user` owns it.
+    fn stored_file(&self, user: &str, id: Uuid) -> Result<Option<StoredFile>, MetaError>;
     /// One file, only if `user` owns it.
     fn file(&self, user: &str, id: Uuid) -> Result<Option<FileRow>, MetaError>;
     /// ONE transaction: removes the file row, drops its blob reference and inserts the

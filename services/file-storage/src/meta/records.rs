@@ -1,5 +1,6 @@
 //! The rows the metadata store reads and writes.
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use lockbox_events::FileMessageData;
 use serde::Serialize;
@@ -46,10 +47,46 @@ pub struct FileRow {
 /// What finishing an upload writes in one transaction.
 #[derive(Debug, Clone)]
 pub struct Completion {
-    pub upload_id: Uuid,
+    pub upload: Finished,
     pub file: FileRow,
     /// The `file.stored` event; its outbox row id becomes the AMQP `message_id`.
     pub event: FileMessageData,
+    /// The content of a small file the database keeps itself; `None`: the blob store has it.
+    pub inline: Option<Bytes>,
+}
+
+impl Completion {
+    pub fn upload_id(&self) -> Uuid {
+        match &self.upload {
+            Finished::Existing(id) => *id,
+            Finished::New { row, .. } => row.id,
+        }
+    }
+}
+
+/// The upload a [`Completion`] finishes.
+#[derive(Debug, Clone)]
+pub enum Finished {
+    /// Created earlier by [`MetaStore::create_upload`](super::MetaStore::create_upload).
+    Existing(Uuid),
+    /// Created and finished by one request: inserted complete, if the user's stored bytes,
+    /// their unfinished uploads and this one fit in `quota` (checked in the same transaction).
+    New { row: UploadRow, quota: u64 },
+}
+
+/// How one completion of a batch went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completed {
+    Stored,
+    /// A [`Finished::New`] upload does not fit; `room` bytes are left. Nothing was written.
+    OverQuota { room: u64 },
+}
+
+/// A stored file and, for a small one, its content (kept in the database).
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub file: FileRow,
+    pub inline: Option<Bytes>,
 }
 
 /// A file just deleted.

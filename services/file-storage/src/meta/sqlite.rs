@@ -1,15 +1,19 @@
 //! [`MetaStore`] on one SQLite file (WAL, `synchronous=FULL`: a commit is on disk before the
-//! service answers success; the two writes whose loss is harmless skip the fsync).
+//! service answers success; the two writes whose loss is harmless skip the fsync). Small
+//! files' content lives here too, in `blobs.data`.
 
 use std::{path::Path, sync::Mutex};
 
 use chrono::{DateTime, Utc};
 use lockbox_events::{FILE_STORAGE_SOURCE, FileMessageData};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use bytes::Bytes;
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
-use super::{Completion, CreateOutcome, DeletedFile, FileRow, MetaError, MetaStore, OutboxRow, UploadRow};
+use super::{
+    Completed, Completion, CreateOutcome, DeletedFile, FileRow, Finished, MetaError, MetaStore, OutboxRow, StoredFile, UploadRow,
+};
 
 const MIGRATIONS: &[M<'static>] = &[
     M::up(
@@ -56,6 +60,23 @@ const MIGRATIONS: &[M<'static>] = &[
         "CREATE INDEX files_user_size ON files (user_id, size);
          CREATE INDEX uploads_pending_by_user ON uploads (user_id, length) WHERE file_id IS NULL;",
     ),
+    // Small files are kept in the database itself (see `upload::inline`): `data` holds the
+    // content, NULL means the blob store has it.
+    M::up("ALTER TABLE blobs ADD COLUMN data BLOB;"),
+    // Each user's stored bytes as a counter the files table's triggers keep, so the quota
+    // check of an upload is one lookup, not a sum over every file the user has.
+    M::up(
+        "CREATE TABLE usage (user_id TEXT PRIMARY KEY, stored_bytes INTEGER NOT NULL) WITHOUT ROWID;
+         INSERT INTO usage (user_id, stored_bytes) SELECT user_id, SUM(size) FROM files GROUP BY user_id;
+         CREATE TRIGGER files_count_in AFTER INSERT ON files BEGIN
+             INSERT INTO usage (user_id, stored_bytes) VALUES (NEW.user_id, NEW.size)
+             ON CONFLICT (user_id) DO UPDATE SET stored_bytes = stored_bytes + NEW.size;
+         END;
+         CREATE TRIGGER files_count_out AFTER DELETE ON files BEGIN
+             UPDATE usage SET stored_bytes = stored_bytes - OLD.size WHERE user_id = OLD.user_id;
+         END;
+         DROP INDEX files_user_size;",
+    ),
 ];
 
 /// SQLite behind a mutex: one writer at a time is what SQLite does anyway.
@@ -70,6 +91,9 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Statement journals of savepoints (group commit) in memory, not as temp files: each
+        // temp file is a file created and deleted, which costs more than the batch it serves.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
         Ok(Self { conn: Mutex::new(conn) })
@@ -93,30 +117,43 @@ impl SqliteStore {
     }
 }
 
-/// One completion inside a transaction (see [`MetaStore::complete_upload`]). Later ones of a
+/// One completion inside a transaction (see [`MetaStore::complete_uploads`]). Later ones of a
 /// batch see the earlier ones' bytes, so a quota warning fires once, on the crossing file.
-fn complete_in(tx: &rusqlite::Transaction<'_>, done: &Completion, warn_at: u64) -> Result<(), MetaError> {
+fn complete_in(tx: &Connection, done: &Completion, warn_at: u64) -> Result<Completed, MetaError> {
     let f = &done.file;
     let before = stored_bytes(tx, &f.user_id)?;
+    match &done.upload {
+        Finished::Existing(id) => {
+            tx.execute(
+                "UPDATE uploads SET offset = length, file_id = ?2, sha256 = ?3 WHERE id = ?1",
+                params![id.to_string(), f.id.to_string(), f.sha256],
+            )?;
+        }
+        Finished::New { row, quota } => {
+            let room = quota.saturating_sub(before.saturating_add(reserved_bytes(tx, &row.user_id)?));
+            if row.length > room {
+                return Ok(Completed::OverQuota { room });
+            }
+            let u = UploadRow { offset: row.length, file_id: Some(f.id), sha256: Some(f.sha256.clone()), ..row.clone() };
+            insert_upload(tx, &u)?;
+        }
+    }
+    // A blob already stored keeps its place (file or row): equal content, equal bytes.
     tx.execute(
-        "INSERT INTO blobs (sha256, size, refs) VALUES (?1, ?2, 1)
+        "INSERT INTO blobs (sha256, size, refs, data) VALUES (?1, ?2, 1, ?3)
          ON CONFLICT (sha256) DO UPDATE SET refs = refs + 1",
-        params![f.sha256, int(f.size)],
+        params![f.sha256, int(f.size), done.inline.as_deref()],
     )?;
     tx.execute(
         &format!("INSERT INTO files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
         params![f.id.to_string(), f.user_id, f.name, int(f.size), f.sha256, ms(&f.created_at)],
-    )?;
-    tx.execute(
-        "UPDATE uploads SET offset = length, file_id = ?2, sha256 = ?3 WHERE id = ?1",
-        params![done.upload_id.to_string(), f.id.to_string(), f.sha256],
     )?;
     insert_outbox(tx, &done.event)?;
     let after = before.saturating_add(f.size);
     if before < warn_at && after >= warn_at {
         insert_outbox(tx, &FileMessageData::quota_warning(FILE_STORAGE_SOURCE, f.user_id.clone()))?;
     }
-    Ok(())
+    Ok(Completed::Stored)
 }
 
 fn ms(ts: &DateTime<Utc>) -> i64 {
@@ -173,12 +210,42 @@ fn file_from(raw: RawFile) -> Result<FileRow, MetaError> {
 
 const FILE_COLUMNS: &str = "id, user_id, name, size, sha256, created_at";
 
-fn stored_bytes(tx: &Transaction<'_>, user: &str) -> Result<u64, MetaError> {
-    let sum: i64 = tx.query_row("SELECT COALESCE(SUM(size), 0) FROM files WHERE user_id = ?1", [user], |r| r.get(0))?;
+fn stored_bytes(tx: &Connection, user: &str) -> Result<u64, MetaError> {
+    let stored: Option<i64> =
+        tx.query_row("SELECT stored_bytes FROM usage WHERE user_id = ?1", [user], |r| r.get(0)).optional()?;
+    Ok(uint(stored.unwrap_or_default()))
+}
+
+/// Bytes reserved by the user's unfinished uploads.
+fn reserved_bytes(tx: &Connection, user: &str) -> Result<u64, MetaError> {
+    let sum: i64 = tx.query_row(
+        "SELECT COALESCE(SUM(length), 0) FROM uploads WHERE user_id = ?1 AND file_id IS NULL",
+        [user],
+        |r| r.get(0),
+    )?;
     Ok(uint(sum))
 }
 
-fn insert_outbox(tx: &Transaction<'_>, event: &FileMessageData) -> Result<(), MetaError> {
+fn insert_upload(tx: &Connection, u: &UploadRow) -> Result<(), MetaError> {
+    tx.execute(
+        "INSERT INTO uploads (id, user_id, name, length, offset, created_at, expires_at, file_id, sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            u.id.to_string(),
+            u.user_id,
+            u.name,
+            int(u.length),
+            int(u.offset),
+            ms(&u.created_at),
+            ms(&u.expires_at),
+            u.file_id.map(|f| f.to_string()),
+            u.sha256
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_outbox(tx: &Connection, event: &FileMessageData) -> Result<(), MetaError> {
     tx.execute(
         "INSERT INTO outbox (id, event_type, body, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![Uuid::now_v7().to_string(), event.event_type.as_str(), event.to_json(), ms(&event.timestamp)],
@@ -197,21 +264,12 @@ impl MetaStore for SqliteStore {
         // durable by its own completing commit.
         self.with_unsynced(|c| {
             let tx = c.transaction()?;
-            let stored = stored_bytes(&tx, &u.user_id)?;
-            let reserved: i64 = tx.query_row(
-                "SELECT COALESCE(SUM(length), 0) FROM uploads WHERE user_id = ?1 AND file_id IS NULL",
-                [&u.user_id],
-                |r| r.get(0),
-            )?;
-            let used = stored.saturating_add(uint(reserved));
+            let used = stored_bytes(&tx, &u.user_id)?.saturating_add(reserved_bytes(&tx, &u.user_id)?);
             let room = quota.saturating_sub(used);
             if u.length > room {
                 return Ok(CreateOutcome::OverQuota { room });
             }
-            tx.execute(
-                "INSERT INTO uploads (id, user_id, name, length, offset, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![u.id.to_string(), u.user_id, u.name, int(u.length), int(u.offset), ms(&u.created_at), ms(&u.expires_at)],
-            )?;
+            insert_upload(&tx, u)?;
             tx.commit()?;
             Ok(CreateOutcome::Created)
         })
@@ -257,18 +315,21 @@ impl MetaStore for SqliteStore {
         })
     }
 
-    fn complete_upload(&self, done: &Completion, warn_at: u64) -> Result<(), MetaError> {
-        self.complete_uploads(&[done], warn_at)
-    }
-
-    fn complete_uploads(&self, completions: &[&Completion], warn_at: u64) -> Result<(), MetaError> {
+    fn complete_uploads(&self, completions: &[&Completion], warn_at: u64) -> Result<Vec<Result<Completed, MetaError>>, MetaError> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let mut tx = c.transaction()?;
+            let mut outcomes = Vec::with_capacity(completions.len());
             for done in completions {
-                complete_in(&tx, done, warn_at)?;
+                // Each in its own savepoint: a failing or refused one leaves the others in.
+                let point = tx.savepoint()?;
+                let outcome = complete_in(&point, done, warn_at);
+                if matches!(outcome, Ok(Completed::Stored)) {
+                    point.commit()?;
+                } // else dropped: rolled back
+                outcomes.push(outcome);
             }
             tx.commit()?;
-            Ok(())
+            Ok(outcomes)
         })
     }
 
@@ -287,6 +348,20 @@ impl MetaStore for SqliteStore {
             ))?;
             let rows = stmt.query_map(params![user, before, limit], raw_file)?.collect::<Result<Vec<_>, _>>()?;
             rows.into_iter().map(file_from).collect()
+        })
+    }
+
+    fn stored_file(&self, user: &str, id: Uuid) -> Result<Option<StoredFile>, MetaError> {
+        self.with(|c| {
+            let raw = c
+                .query_row(
+                    "SELECT f.id, f.user_id, f.name, f.size, f.sha256, f.created_at, b.data
+                     FROM files f JOIN blobs b ON b.sha256 = f.sha256 WHERE f.id = ?1 AND f.user_id = ?2",
+                    params![id.to_string(), user],
+                    |r| Ok((raw_file(r)?, r.get::<_, Option<Vec<u8>>>(6)?)),
+                )
+                .optional()?;
+            raw.map(|(file, data)| Ok(StoredFile { file: file_from(file)?, inline: data.map(Bytes::from) })).transpose()
         })
     }
 
@@ -406,13 +481,30 @@ mod tests {
         }
     }
 
+    fn complete(store: &SqliteStore, done: &Completion, warn_at: u64) -> Completed {
+        let mut outcomes = store.complete_uploads(&[done], warn_at).unwrap();
+        assert_eq!(outcomes.len(), 1);
+        outcomes.pop().unwrap().unwrap()
+    }
+
+    /// A creation-with-upload finished in the same transaction that inserts it.
+    fn created(store: &SqliteStore, user: &str, length: u64, inline: Option<&'static [u8]>) -> Completion {
+        let mut done = upload(store, user, 0);
+        assert!(store.delete_upload(done.upload_id()).unwrap());
+        done.upload = Finished::New { row: row(user, length), quota: 1000 };
+        done.file.size = length;
+        done.file.sha256 = format!("{length:064x}");
+        done.inline = inline.map(Bytes::from_static);
+        done
+    }
+
     fn upload(store: &SqliteStore, user: &str, length: u64) -> Completion {
         let now = Utc::now();
         let row = row(user, length);
         assert_eq!(store.create_upload(&row, 1000).unwrap(), CreateOutcome::Created);
         let file = FileRow { id: Uuid::now_v7(), user_id: user.into(), name: "f".into(), size: length, sha256: "ab".repeat(32), created_at: now };
         let event = FileMessageData::file_stored(FILE_STORAGE_SOURCE, user, lockbox_events::FileData::new(file.id, "f", now));
-        Completion { upload_id: row.id, file, event }
+        Completion { upload: Finished::Existing(row.id), file, event, inline: None }
     }
 
     #[test]
@@ -420,8 +512,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("m.sqlite3")).unwrap();
         let (a, b) = (upload(&store, "u", 100), upload(&store, "u", 100));
-        store.complete_upload(&a, 900).unwrap();
-        store.complete_upload(&b, 900).unwrap();
+        assert_eq!(complete(&store, &a, 900), Completed::Stored);
+        assert_eq!(complete(&store, &b, 900), Completed::Stored);
         assert_eq!(store.outbox_backlog().unwrap(), 2);
         let deleted = |id| store.delete_file("u", id, &|f: &FileRow| FileMessageData::file_deleted(FILE_STORAGE_SOURCE, "u", lockbox_events::FileData::new(f.id, "f", f.created_at)));
         assert!(!deleted(a.file.id).unwrap().unwrap().blob_unreferenced, "b still uses the blob");
@@ -446,8 +538,60 @@ mod tests {
         let first = upload(&store, "u", 600);
         let second = row("u", 500);
         assert_eq!(store.create_upload(&second, 1000).unwrap(), CreateOutcome::OverQuota { room: 400 });
-        store.complete_upload(&first, 900).unwrap();
+        assert_eq!(complete(&store, &first, 900), Completed::Stored);
         assert_eq!(store.create_upload(&second, 1000).unwrap(), CreateOutcome::OverQuota { room: 400 }, "stored now, same room");
         assert_eq!(store.create_upload(&row("v", 500), 1000).unwrap(), CreateOutcome::Created);
+    }
+
+    #[test]
+    fn one_refused_or_failing_completion_leaves_the_rest_of_its_batch_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("m.sqlite3")).unwrap();
+        let good = upload(&store, "u", 100);
+        let mut clashing = upload(&store, "u", 100);
+        clashing.file.id = good.file.id; // the files table's primary key refuses it
+        let too_big = created(&store, "u", 900, None);
+        let small = created(&store, "u", 4, Some(b"abcd"));
+
+        let outcomes = store.complete_uploads(&[&good, &too_big, &clashing, &small], 10_000).unwrap();
+        assert_eq!(outcomes[0].as_ref().unwrap(), &Completed::Stored);
+        // Of 1000: 100 stored by `good`, 100 reserved by `clashing`'s unfinished upload.
+        assert_eq!(outcomes[1].as_ref().unwrap(), &Completed::OverQuota { room: 800 });
+        assert!(outcomes[2].is_err(), "{:?}", outcomes[2]);
+        assert_eq!(outcomes[3].as_ref().unwrap(), &Completed::Stored);
+        assert_eq!(store.outbox_backlog().unwrap(), 2, "one event per stored file, none for the others");
+
+        let kept = store.stored_file("u", small.file.id).unwrap().unwrap();
+        assert_eq!(kept.inline.as_deref(), Some(&b"abcd"[..]), "a small file's content is in the database");
+        let done = store.upload(small.upload_id()).unwrap().unwrap();
+        assert_eq!((done.offset, done.file_id), (4, Some(small.file.id)), "inserted complete");
+        assert!(store.stored_file("u", good.file.id).unwrap().unwrap().inline.is_none(), "the blob store has this one");
+        assert!(store.stored_file("v", small.file.id).unwrap().is_none(), "another user's file is not found");
+        assert!(store.upload(too_big.upload_id()).unwrap().is_none(), "nothing of the refused one");
+    }
+
+    #[test]
+    fn the_usage_counter_starts_from_the_files_already_stored_and_follows_every_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            Migrations::from_slice(MIGRATIONS).to_version(&mut conn, 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO blobs (sha256, size, refs) VALUES ('a', 100, 2), ('b', 50, 1);
+                 INSERT INTO files (id, user_id, name, size, sha256, created_at) VALUES
+                     ('f1', 'u', 'x', 100, 'a', 0), ('f2', 'u', 'y', 100, 'a', 0), ('f3', 'v', 'z', 50, 'b', 0);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let used = |user: &str| store.with(|c| stored_bytes(c, user)).unwrap();
+        assert_eq!((used("u"), used("v"), used("w")), (200, 50, 0));
+        let more = upload(&store, "u", 300);
+        assert_eq!(complete(&store, &more, 10_000), Completed::Stored);
+        assert_eq!(used("u"), 500);
+        let event = |f: &FileRow| FileMessageData::file_deleted(FILE_STORAGE_SOURCE, "u", lockbox_events::FileData::new(f.id, "f", f.created_at));
+        store.delete_file("u", more.file.id, &event).unwrap().unwrap();
+        assert_eq!(used("u"), 200);
     }
 }

@@ -1,7 +1,7 @@
 //! Group commit: uploads that finish while the commit section is busy go through it together
-//! on its next turn — their blobs renamed with one directory sync per shard, their rows in one
-//! SQLite transaction — instead of one fsync'd rename and one fsync'd commit each, one after
-//! another. The section is the same lock file deletes take, so a delete that frees a blob
+//! on its next turn — their blobs renamed with one directory sync per shard (small ones have
+//! none: their content is in the rows), their rows in one SQLite transaction — instead of one
+//! fsync'd rename and one fsync'd commit each, one after another. The section is the same lock file deletes take, so a delete that frees a blob
 //! never races an upload about to reference the same content.
 //!
 //! Each caller queues its job and spawns a turn; a turn takes everything queued. Turns are
@@ -17,17 +17,26 @@ use tokio::sync::{Mutex as AsyncMutex, oneshot};
 use super::UploadError;
 use crate::{
     blob::BlobStore,
-    meta::{Completion, MetaStore},
+    meta::{Completed, Completion, MetaError, MetaStore},
 };
 
-/// A finished upload whose temp file is synced, waiting to become a file.
+/// A finished upload waiting to become a file: its temp file is synced, or its content is
+/// in the completion (inline).
 pub(super) struct Job {
     pub completion: Completion,
-    pub part: PathBuf,
+    pub part: Option<PathBuf>,
 }
 
-/// `true` if the job's blob is new (not deduplicated).
-type Outcome = Result<bool, UploadError>;
+/// How a job went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Committed {
+    /// Stored; `fresh` if its blob is new (not deduplicated).
+    Stored { fresh: bool },
+    /// Refused for the quota (a creation-with-upload checks it only now); nothing stored.
+    OverQuota { room: u64 },
+}
+
+type Outcome = Result<Committed, UploadError>;
 
 #[derive(Clone)]
 pub(super) struct GroupCommit {
@@ -83,31 +92,47 @@ impl GroupCommit {
     }
 }
 
-/// Renames every blob, then one transaction for all rows; if that transaction fails, each
-/// job is committed on its own so one bad job fails only itself.
+/// Renames every temp file into the blob store, then one transaction for all rows; if that
+/// transaction fails, each job is committed on its own so one bad job fails only itself.
 fn commit_batch(meta: &dyn MetaStore, blobs: &dyn BlobStore, jobs: &[Job], warn_at: u64) -> Vec<Outcome> {
-    let items: Vec<(&Path, &str)> = jobs.iter().map(|j| (j.part.as_path(), j.completion.file.sha256.as_str())).collect();
-    let puts = blobs.put_many(&items);
-    let fresh: Vec<bool> = puts.iter().map(|p| matches!(p, Ok(true))).collect();
-    let mut outcomes: Vec<Outcome> = puts.into_iter().map(|p| p.map_err(UploadError::from)).collect();
-    let stored: Vec<usize> = (0..jobs.len()).filter(|&i| outcomes[i].is_ok()).collect();
-    let completions: Vec<&Completion> = stored.iter().map(|&i| &jobs[i].completion).collect();
-    let committed = if completions.is_empty() { Ok(()) } else { meta.complete_uploads(&completions, warn_at) };
-    if let Err(error) = committed {
-        if let [only] = stored[..] {
-            outcomes[only] = Err(error.into());
-        } else {
-            tracing::warn!(%error, uploads = stored.len(), "a group commit failed; committing its uploads one by one");
-            for &i in &stored {
-                if let Err(e) = meta.complete_upload(&jobs[i].completion, warn_at) {
-                    outcomes[i] = Err(e.into());
+    let on_disk: Vec<(usize, &Path)> = jobs.iter().enumerate().filter_map(|(i, j)| Some((i, j.part.as_deref()?))).collect();
+    let items: Vec<(&Path, &str)> = on_disk.iter().map(|&(i, part)| (part, jobs[i].completion.file.sha256.as_str())).collect();
+    let mut fresh = vec![false; jobs.len()];
+    let mut outcomes: Vec<Option<Outcome>> = (0..jobs.len()).map(|_| None).collect();
+    for (&(i, _), put) in on_disk.iter().zip(blobs.put_many(&items)) {
+        match put {
+            Ok(new) => fresh[i] = new,
+            Err(e) => outcomes[i] = Some(Err(e.into())),
+        }
+    }
+    let ready: Vec<usize> = (0..jobs.len()).filter(|&i| outcomes[i].is_none()).collect();
+    let completions: Vec<&Completion> = ready.iter().map(|&i| &jobs[i].completion).collect();
+    let mut record = |i: usize, done: Result<Completed, MetaError>| {
+        outcomes[i] = Some(match done {
+            Ok(Completed::Stored) => Ok(Committed::Stored { fresh: fresh[i] }),
+            Ok(Completed::OverQuota { room }) => Ok(Committed::OverQuota { room }),
+            Err(e) => Err(e.into()),
+        });
+    };
+    match meta.complete_uploads(&completions, warn_at) {
+        Ok(done) => ready.iter().zip(done).for_each(|(&i, d)| record(i, d)),
+        Err(error) if ready.len() == 1 => record(ready[0], Err(error)),
+        Err(error) if !ready.is_empty() => {
+            tracing::warn!(%error, uploads = ready.len(), "a group commit failed; committing its uploads one by one");
+            for (&i, completion) in ready.iter().zip(&completions) {
+                match meta.complete_uploads(&[completion], warn_at) {
+                    Ok(mut done) => record(i, done.pop().unwrap_or(Err(MetaError::Incomplete))),
+                    Err(e) => record(i, Err(e)),
                 }
             }
         }
+        Err(_) => {}
     }
     tracing::debug!(uploads = jobs.len(), "group commit");
+    // `None` only if the store answered fewer outcomes than it was given.
+    let outcomes: Vec<Outcome> = outcomes.into_iter().map(|o| o.unwrap_or(Err(MetaError::Incomplete.into()))).collect();
     for (i, job) in jobs.iter().enumerate() {
-        if outcomes[i].is_err() && fresh[i] {
+        if fresh[i] && !matches!(outcomes[i], Ok(Committed::Stored { .. })) {
             let sha256 = &job.completion.file.sha256;
             // Another upload of this batch with the same content may reference it now.
             match meta.blob_referenced(sha256) {

@@ -4,12 +4,14 @@
 //! - `part`: the temp file of an upload in progress and the SHA-256 state over it.
 //! - `write`: appending one PATCH body, and finishing the upload on its last byte.
 //! - `commit`: group commit of finished uploads (blobs and rows of several in one go).
+//! - `inline`: small files in one request, kept in the metadata database.
 //!
 //! Each upload has one in-memory session whose async lock serializes requests on it, and
 //! which keeps the running SHA-256 so a resumed upload needs no rehash (after a restart it
 //! is rebuilt from the temp file).
 
 mod commit;
+mod inline;
 pub mod name;
 mod part;
 mod write;
@@ -23,8 +25,9 @@ use std::{
 
 use chrono::Utc;
 use sha2::Sha256;
-use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard};
+use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, Semaphore};
 use uuid::Uuid;
+pub use inline::{INLINE_BUDGET, Inline};
 pub use write::Progress;
 
 use crate::{
@@ -96,6 +99,9 @@ pub struct Limits {
     pub warn_at_bytes: u64,
     /// How long a request waits for another one on the same upload, and for the next body chunk.
     pub idle_timeout: Duration,
+    /// Files up to this size that arrive whole in one creation-with-upload are kept in the
+    /// metadata database (see `inline`); 0 turns that off.
+    pub inline_max: u64,
 }
 
 #[derive(Default)]
@@ -118,6 +124,8 @@ pub struct Uploads {
     group: commit::GroupCommit,
     outbox: Arc<Notify>,
     metrics: Metrics,
+    /// Memory for inline bodies being read (see [`INLINE_BUDGET`]).
+    inline_budget: Arc<Semaphore>,
 }
 
 impl Uploads {
@@ -132,7 +140,8 @@ impl Uploads {
     ) -> Result<Self, UploadError> {
         std::fs::create_dir_all(&parts_dir).map_err(UploadError::io("creating the upload temp directory"))?;
         let group = commit::GroupCommit::new(meta.clone(), blobs, commit_lock, limits.warn_at_bytes);
-        Ok(Self { meta, parts_dir, limits, sessions: Mutex::default(), group, outbox, metrics })
+        let inline_budget = Arc::new(inline::budget());
+        Ok(Self { meta, parts_dir, limits, sessions: Mutex::default(), group, outbox, metrics, inline_budget })
     }
 
     pub fn limits(&self) -> &Limits {

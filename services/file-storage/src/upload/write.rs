@@ -1,6 +1,9 @@
 //! Appending one PATCH body to an upload, and finishing the upload on its last byte.
 
-use std::io::{Seek, Write};
+use std::{
+    io::{Seek, Write},
+    path::PathBuf,
+};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -12,8 +15,12 @@ use tokio::{
 };
 use uuid::Uuid;
 
-use super::{Session, UploadError, Uploads, commit::Job, part};
-use crate::meta::{Completion, FileRow, UploadRow};
+use super::{
+    Session, UploadError, Uploads,
+    commit::{Committed, Job},
+    part,
+};
+use crate::meta::{Completion, FileRow, Finished, UploadRow};
 
 /// The result of a write-behind sync thread (a panic there counts as an I/O error).
 fn joined(sync: std::thread::JoinHandle<std::io::Result<()>>) -> std::io::Result<()> {
@@ -269,14 +276,35 @@ impl Uploads {
         let file = tokio::fs::File::open(&path).await.map_err(UploadError::io("reopening a finished upload"))?;
         file.sync_all().await.map_err(UploadError::io("syncing a finished upload"))?;
         drop(file);
+        match self.store_file(upload, Finished::Existing(id), sha256, Some(path), None).await {
+            Ok(file) => {
+                self.forget(id);
+                Ok(file)
+            }
+            Err(e) => {
+                self.remove(id).await?;
+                Err(e)
+            }
+        }
+    }
 
+    /// Commits `upload` as a file of content `sha256` whose bytes are in `part` or `inline`:
+    /// the file row, the `file.stored` event and what `finished` says of the upload row.
+    pub(super) async fn store_file(
+        &self,
+        upload: &UploadRow,
+        finished: Finished,
+        sha256: String,
+        part: Option<PathBuf>,
+        inline: Option<Bytes>,
+    ) -> Result<FileRow, UploadError> {
         let stored_at = lockbox_events::timestamp::now();
         let row = FileRow {
             id: Uuid::now_v7(),
             user_id: upload.user_id.clone(),
             name: upload.name.clone(),
             size: upload.length,
-            sha256: sha256.clone(),
+            sha256,
             created_at: stored_at,
         };
         let event = FileMessageData::file_stored(
@@ -284,18 +312,21 @@ impl Uploads {
             upload.user_id.clone(),
             FileData::new(row.id, row.name.clone(), stored_at),
         );
-        let completion = Completion { upload_id: id, file: row.clone(), event };
-        let fresh = match self.group.commit(Job { completion, part: path }).await {
-            Ok(fresh) => fresh,
-            Err(e) => {
-                self.remove(id).await?;
-                return Err(e);
-            }
+        let is_inline = inline.is_some();
+        let completion = Completion { upload: finished, file: row.clone(), event, inline };
+        let fresh = match self.group.commit(Job { completion, part }).await? {
+            Committed::Stored { fresh } => fresh,
+            Committed::OverQuota { room } => return Err(UploadError::OverQuota { length: upload.length, room }),
         };
-        self.forget(id);
         self.outbox.notify_one();
         self.metrics.uploads_completed.inc();
-        tracing::info!(upload = %id, file = %row.id, user = %row.user_id, size = row.size, sha256 = %row.sha256, dedupe = !fresh, "file stored");
+        if is_inline {
+            self.metrics.uploads_inline.inc();
+        }
+        tracing::info!(
+            upload = %upload.id, file = %row.id, user = %row.user_id, size = row.size, sha256 = %row.sha256,
+            dedupe = !fresh, inline = is_inline, "file stored"
+        );
         Ok(row)
     }
 }

@@ -153,6 +153,23 @@ impl Service {
         request.send().await.unwrap()
     }
 
+    /// A tus POST carrying `body` (creation-with-upload), with a SHA-256 `Upload-Checksum`
+    /// (base64) when given.
+    pub async fn create_with(&self, token: &str, name: &str, length: u64, body: Vec<u8>, checksum: Option<String>) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(self.at("/v1/uploads"))
+            .bearer_auth(token)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", length)
+            .header("upload-metadata", format!("filename {}", STANDARD.encode(name)))
+            .header("content-type", "application/offset+octet-stream");
+        if let Some(checksum) = checksum {
+            request = request.header("upload-checksum", format!("sha256 {checksum}"));
+        }
+        request.body(body).send().await.unwrap()
+    }
+
     /// Creates an upload and returns its absolute URL.
     pub async fn create_ok(&self, token: &str, length: u64, name: &str) -> String {
         let response = self.create(token, length, Some(name)).await;
