@@ -61,6 +61,38 @@ impl FsDb {
         self.count_with("SELECT count(*) FROM files WHERE id = ?1", [file_id])
     }
 
+    /// SQLite's `PRAGMA integrity_check`: "ok" for an intact database.
+    pub fn integrity(&self) -> Result<String, SupportError> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|source| SupportError::Sql { path: self.path.clone(), source })
+    }
+
+    /// Files whose content the database should hold (small ones) but does not hold whole —
+    /// missing, of another size or not matching their SHA-256 — each with what is wrong.
+    pub fn inline_files_not_whole(&self) -> Result<Vec<String>, SupportError> {
+        use sha2::{Digest, Sha256};
+        let sql = |source| SupportError::Sql { path: self.path.clone(), source };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT f.id, f.size, f.sha256, b.data FROM files f JOIN blobs b ON b.sha256 = f.sha256")
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<Vec<u8>>>(3)?)))
+            .map_err(sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, size, sha, data)| match data {
+                None => Some(format!("{id}: not kept in the database")),
+                Some(d) if d.len() as i64 != size => Some(format!("{id}: {} of {size} bytes", d.len())),
+                Some(d) if hex::encode(Sha256::digest(&d)) != sha => Some(format!("{id}: content does not match its SHA-256")),
+                Some(_) => None,
+            })
+            .collect())
+    }
+
     /// Waits until the relay has confirmed every outbox row; the counts when it had.
     pub async fn all_confirmed(&self, limit: std::time::Duration) -> Result<FsCounts, SupportError> {
         let (counts, _) = crate::wait::until("the relay confirms every event", limit, || {

@@ -27,9 +27,7 @@ const LEFT: u64 = 3 * MIB;
 const BIG: u64 = 8 * MIB;
 
 fn integrity(data_dir: &Path) -> String {
-    let path = data_dir.join("metadata.sqlite3");
-    let conn = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open the database");
-    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity_check")
+    FsDb::open(data_dir).expect("open the database").integrity().expect("integrity_check")
 }
 
 /// Unfinished uploads: id and offset.

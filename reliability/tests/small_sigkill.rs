@@ -19,8 +19,6 @@ use lockbox_reliability::{
     services::{notification_config, start_notifications},
     tally::tally,
 };
-use rusqlite::{Connection, OpenFlags};
-use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 const LIMIT: Duration = Duration::from_secs(300);
@@ -28,30 +26,8 @@ const KILLS: u64 = 2;
 const SIZE: usize = 4096;
 const CONCURRENCY: usize = 16;
 
-/// Files whose content the database does not hold whole, with what is wrong.
 fn damaged(fs_dir: &Path) -> Vec<String> {
-    let conn = Connection::open_with_flags(fs_dir.join("metadata.sqlite3"), OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open the database");
-    let mut stmt = conn
-        .prepare("SELECT f.id, f.size, f.sha256, b.data FROM files f JOIN blobs b ON b.sha256 = f.sha256")
-        .expect("query");
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<Vec<u8>>>(3)?)))
-        .expect("query")
-        .collect::<Result<Vec<_>, _>>()
-        .expect("rows");
-    rows.into_iter()
-        .filter_map(|(id, size, sha, data)| match data {
-            None => Some(format!("{id}: not kept in the database")),
-            Some(d) if d.len() as i64 != size => Some(format!("{id}: {} of {size} bytes", d.len())),
-            Some(d) if hex::encode(Sha256::digest(&d)) != sha => Some(format!("{id}: content does not match its SHA-256")),
-            Some(_) => None,
-        })
-        .collect()
-}
-
-fn integrity(fs_dir: &Path) -> String {
-    let conn = Connection::open_with_flags(fs_dir.join("metadata.sqlite3"), OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open the database");
-    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity_check")
+    FsDb::open(fs_dir).expect("the service database").inline_files_not_whole().expect("read the files")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -112,7 +88,7 @@ async fn sigkills_among_small_uploads_keep_every_answered_one_whole_and_notified
     assert_eq!(counts.files, t.accepted + t.unexpected, "every stored file is an answered upload or a resent one");
     assert_eq!(counts.outbox, counts.files, "one event per file");
     assert_eq!(damaged(&fs_dir), Vec::<String>::new(), "every file whole");
-    assert_eq!(integrity(&fs_dir), "ok");
+    assert_eq!(db.integrity().expect("integrity_check"), "ok");
     // And over HTTP, a sample of them, checked against their SHA-256.
     let client = FilesClient::new(&fs.url(), token.clone()).expect("files client");
     for (i, id) in result.accepted.iter().step_by(result.accepted.len().div_ceil(20).max(1)).enumerate() {

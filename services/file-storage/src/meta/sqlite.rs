@@ -64,7 +64,8 @@ const MIGRATIONS: &[M<'static>] = &[
     // content, NULL means the blob store has it.
     M::up("ALTER TABLE blobs ADD COLUMN data BLOB;"),
     // Each user's stored bytes as a counter the files table's triggers keep, so the quota
-    // check of an upload is one lookup, not a sum over every file the user has.
+    // check of an upload is one lookup, not a sum over every file the user has; the indexes
+    // the sums used go (reserved bytes use `uploads_pending_by_user`).
     M::up(
         "CREATE TABLE usage (user_id TEXT PRIMARY KEY, stored_bytes INTEGER NOT NULL) WITHOUT ROWID;
          INSERT INTO usage (user_id, stored_bytes) SELECT user_id, SUM(size) FROM files GROUP BY user_id;
@@ -75,7 +76,8 @@ const MIGRATIONS: &[M<'static>] = &[
          CREATE TRIGGER files_count_out AFTER DELETE ON files BEGIN
              UPDATE usage SET stored_bytes = stored_bytes - OLD.size WHERE user_id = OLD.user_id;
          END;
-         DROP INDEX files_user_size;",
+         DROP INDEX files_user_size;
+         DROP INDEX uploads_by_user;",
     ),
 ];
 
@@ -95,6 +97,7 @@ impl SqliteStore {
         // temp file is a file created and deleted, which costs more than the batch it serves.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(64);
         Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
         Ok(Self { conn: Mutex::new(conn) })
     }
@@ -117,6 +120,17 @@ impl SqliteStore {
     }
 }
 
+/// `execute` through the connection's statement cache: statements run for every upload are
+/// parsed once, not each time (parsing was a good part of a group commit's time).
+fn exec(c: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(params)
+}
+
+/// `query_row` through the statement cache.
+fn one<T>(c: &Connection, sql: &str, params: impl rusqlite::Params, row: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    c.prepare_cached(sql)?.query_row(params, row)
+}
+
 /// One completion inside a transaction (see [`MetaStore::complete_uploads`]). Later ones of a
 /// batch see the earlier ones' bytes, so a quota warning fires once, on the crossing file.
 fn complete_in(tx: &Connection, done: &Completion, warn_at: u64) -> Result<Completed, MetaError> {
@@ -124,7 +138,8 @@ fn complete_in(tx: &Connection, done: &Completion, warn_at: u64) -> Result<Compl
     let before = stored_bytes(tx, &f.user_id)?;
     match &done.upload {
         Finished::Existing(id) => {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE uploads SET offset = length, file_id = ?2, sha256 = ?3 WHERE id = ?1",
                 params![id.to_string(), f.id.to_string(), f.sha256],
             )?;
@@ -139,12 +154,14 @@ fn complete_in(tx: &Connection, done: &Completion, warn_at: u64) -> Result<Compl
         }
     }
     // A blob already stored keeps its place (file or row): equal content, equal bytes.
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO blobs (sha256, size, refs, data) VALUES (?1, ?2, 1, ?3)
          ON CONFLICT (sha256) DO UPDATE SET refs = refs + 1",
         params![f.sha256, int(f.size), done.inline.as_deref()],
     )?;
-    tx.execute(
+    exec(
+        tx,
         &format!("INSERT INTO files ({FILE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
         params![f.id.to_string(), f.user_id, f.name, int(f.size), f.sha256, ms(&f.created_at)],
     )?;
@@ -212,13 +229,14 @@ const FILE_COLUMNS: &str = "id, user_id, name, size, sha256, created_at";
 
 fn stored_bytes(tx: &Connection, user: &str) -> Result<u64, MetaError> {
     let stored: Option<i64> =
-        tx.query_row("SELECT stored_bytes FROM usage WHERE user_id = ?1", [user], |r| r.get(0)).optional()?;
+        one(tx, "SELECT stored_bytes FROM usage WHERE user_id = ?1", [user], |r| r.get(0)).optional()?;
     Ok(uint(stored.unwrap_or_default()))
 }
 
 /// Bytes reserved by the user's unfinished uploads.
 fn reserved_bytes(tx: &Connection, user: &str) -> Result<u64, MetaError> {
-    let sum: i64 = tx.query_row(
+    let sum: i64 = one(
+        tx,
         "SELECT COALESCE(SUM(length), 0) FROM uploads WHERE user_id = ?1 AND file_id IS NULL",
         [user],
         |r| r.get(0),
@@ -227,7 +245,8 @@ fn reserved_bytes(tx: &Connection, user: &str) -> Result<u64, MetaError> {
 }
 
 fn insert_upload(tx: &Connection, u: &UploadRow) -> Result<(), MetaError> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO uploads (id, user_id, name, length, offset, created_at, expires_at, file_id, sha256)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
@@ -246,7 +265,8 @@ fn insert_upload(tx: &Connection, u: &UploadRow) -> Result<(), MetaError> {
 }
 
 fn insert_outbox(tx: &Connection, event: &FileMessageData) -> Result<(), MetaError> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO outbox (id, event_type, body, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![Uuid::now_v7().to_string(), event.event_type.as_str(), event.to_json(), ms(&event.timestamp)],
     )?;

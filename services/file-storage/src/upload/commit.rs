@@ -1,18 +1,18 @@
 //! Group commit: uploads that finish while the commit section is busy go through it together
 //! on its next turn — their blobs renamed with one directory sync per shard (small ones have
 //! none: their content is in the rows), their rows in one SQLite transaction — instead of one
-//! fsync'd rename and one fsync'd commit each, one after another. The section is the same lock file deletes take, so a delete that frees a blob
-//! never races an upload about to reference the same content.
+//! fsync'd rename and one fsync'd commit each, one after another. The section is the same
+//! lock deletes take, so a delete that frees a blob never races an upload about to reference
+//! the same content.
 //!
-//! Each caller queues its job and spawns a turn; a turn takes everything queued. Turns are
-//! spawned tasks, so a request dropped mid-commit (client gone) never strands the others.
+//! One thread commits: it takes everything queued while the previous batch was committing.
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
+    sync::Arc,
 };
 
-use tokio::sync::{Mutex as AsyncMutex, oneshot};
+use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
 
 use super::UploadError;
 use crate::{
@@ -38,56 +38,60 @@ pub(super) enum Committed {
 
 type Outcome = Result<Committed, UploadError>;
 
-#[derive(Clone)]
+/// The queue to the committer thread; the thread ends when this is dropped.
 pub(super) struct GroupCommit {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    meta: Arc<dyn MetaStore>,
-    blobs: Arc<dyn BlobStore>,
-    section: Arc<AsyncMutex<()>>,
-    queue: Mutex<Vec<(Job, oneshot::Sender<Outcome>)>>,
-    warn_at: u64,
+    queue: mpsc::UnboundedSender<(Job, oneshot::Sender<Outcome>)>,
 }
 
 impl GroupCommit {
-    pub fn new(meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, section: Arc<AsyncMutex<()>>, warn_at: u64) -> Self {
-        Self { inner: Arc::new(Inner { meta, blobs, section, queue: Mutex::default(), warn_at }) }
+    /// Starts the committer thread.
+    pub fn new(meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, section: Arc<AsyncMutex<()>>, warn_at: u64) -> Result<Self, UploadError> {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("lockbox-fs-commit".into())
+            .spawn(move || committer(jobs, meta.as_ref(), blobs.as_ref(), &section, warn_at))
+            .map_err(UploadError::io("starting the commit thread"))?;
+        Ok(Self { queue })
     }
 
     /// Stores `job`'s blob and commits its rows, with whatever else is queued.
     pub async fn commit(&self, job: Job) -> Outcome {
         let (reply, outcome) = oneshot::channel();
-        self.inner.queue.lock().unwrap_or_else(|p| p.into_inner()).push((job, reply));
-        tokio::spawn(self.clone().turn());
-        outcome.await.map_err(|_| {
-            UploadError::Io {
-                action: "committing a finished upload",
-                source: std::io::Error::other("the commit task ended without an answer; HEAD the upload to see whether it completed"),
-            }
-        })?
+        let lost = || UploadError::Io {
+            action: "committing a finished upload",
+            source: std::io::Error::other("the commit thread ended without an answer; HEAD the upload to see whether it completed"),
+        };
+        self.queue.send((job, reply)).map_err(|_| lost())?;
+        outcome.await.map_err(|_| lost())?
     }
+}
 
-    /// One turn of the section: everything queued by now, as one batch.
-    async fn turn(self) {
-        let _section = self.inner.section.lock().await;
-        let batch = std::mem::take(&mut *self.inner.queue.lock().unwrap_or_else(|p| p.into_inner()));
-        if batch.is_empty() {
-            return; // an earlier turn took this job
+/// The commit loop: waits for a job, takes every job queued by then as one batch, commits it
+/// inside the section, answers each. On its own thread, so a batch costs no task spawns and
+/// a request dropped mid-commit (client gone) never strands the others.
+fn committer(
+    mut jobs: mpsc::UnboundedReceiver<(Job, oneshot::Sender<Outcome>)>,
+    meta: &dyn MetaStore,
+    blobs: &dyn BlobStore,
+    section: &AsyncMutex<()>,
+    warn_at: u64,
+) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        while let Ok(next) = jobs.try_recv() {
+            batch.push(next);
         }
-        let (jobs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        let inner = self.inner.clone();
-        match tokio::task::spawn_blocking(move || commit_batch(inner.meta.as_ref(), inner.blobs.as_ref(), &jobs, inner.warn_at)).await {
+        let (jobs_now, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        let _section = section.blocking_lock();
+        let committed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit_batch(meta, blobs, &jobs_now, warn_at)));
+        match committed {
             Ok(outcomes) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome); // the request is gone; its file is stored anyway
                 }
             }
-            Err(panicked) => {
-                tracing::error!(error = %panicked, "a group commit failed");
-                // Dropping the replies tells every waiter; what committed is committed.
-            }
+            // Dropping the replies tells every waiter; what committed is committed.
+            Err(_) => tracing::error!(uploads = jobs_now.len(), "a group commit panicked"),
         }
     }
 }
@@ -114,10 +118,11 @@ fn commit_batch(meta: &dyn MetaStore, blobs: &dyn BlobStore, jobs: &[Job], warn_
             Err(e) => Err(e.into()),
         });
     };
-    match meta.complete_uploads(&completions, warn_at) {
+    let batch = if ready.is_empty() { Ok(Vec::new()) } else { meta.complete_uploads(&completions, warn_at) };
+    match batch {
         Ok(done) => ready.iter().zip(done).for_each(|(&i, d)| record(i, d)),
         Err(error) if ready.len() == 1 => record(ready[0], Err(error)),
-        Err(error) if !ready.is_empty() => {
+        Err(error) => {
             tracing::warn!(%error, uploads = ready.len(), "a group commit failed; committing its uploads one by one");
             for (&i, completion) in ready.iter().zip(&completions) {
                 match meta.complete_uploads(&[completion], warn_at) {
@@ -126,7 +131,6 @@ fn commit_batch(meta: &dyn MetaStore, blobs: &dyn BlobStore, jobs: &[Job], warn_
                 }
             }
         }
-        Err(_) => {}
     }
     tracing::debug!(uploads = jobs.len(), "group commit");
     // `None` only if the store answered fewer outcomes than it was given.

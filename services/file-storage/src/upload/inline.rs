@@ -17,9 +17,8 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt, stream};
 use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use uuid::Uuid;
 
-use super::{UploadError, Uploads, name};
+use super::{UploadError, Uploads};
 use crate::meta::{FileRow, Finished, UploadRow};
 
 /// Bytes all requests together may hold in memory for inline uploads; past it a body streams
@@ -106,18 +105,7 @@ impl Uploads {
         }
         self.metrics.bytes_received.inc_by(length);
 
-        let now = lockbox_events::timestamp::now();
-        let mut upload = UploadRow {
-            id: Uuid::new_v4(),
-            user_id: user.to_owned(),
-            name: name::sanitize(raw_name.unwrap_or_default()),
-            length,
-            offset: 0,
-            created_at: now,
-            expires_at: now + self.limits.expiry,
-            file_id: None,
-            sha256: None,
-        };
+        let mut upload = self.new_row(user, length, raw_name);
         let finished = Finished::New { row: upload.clone(), quota: self.limits.quota_bytes };
         let file = self.store_file(&upload, finished, hex::encode(sha256), None, Some(read.freeze())).await?;
         self.metrics.uploads_created.inc();

@@ -139,7 +139,7 @@ impl Uploads {
         metrics: Metrics,
     ) -> Result<Self, UploadError> {
         std::fs::create_dir_all(&parts_dir).map_err(UploadError::io("creating the upload temp directory"))?;
-        let group = commit::GroupCommit::new(meta.clone(), blobs, commit_lock, limits.warn_at_bytes);
+        let group = commit::GroupCommit::new(meta.clone(), blobs, commit_lock, limits.warn_at_bytes)?;
         let inline_budget = Arc::new(inline::budget());
         Ok(Self { meta, parts_dir, limits, sessions: Mutex::default(), group, outbox, metrics, inline_budget })
     }
@@ -189,13 +189,10 @@ impl Uploads {
         Ok(row)
     }
 
-    /// Creates an upload of `length` bytes; refused when too large or over quota.
-    pub async fn create(&self, user: &str, length: u64, raw_name: Option<&str>) -> Result<UploadRow, UploadError> {
-        if length > self.limits.max_file_bytes {
-            return Err(UploadError::TooLarge { max: self.limits.max_file_bytes, length });
-        }
+    /// A new upload's row: nothing received yet, expiring after the configured time.
+    fn new_row(&self, user: &str, length: u64, raw_name: Option<&str>) -> UploadRow {
         let now = lockbox_events::timestamp::now();
-        let row = UploadRow {
+        UploadRow {
             id: Uuid::new_v4(),
             user_id: user.to_owned(),
             name: name::sanitize(raw_name.unwrap_or_default()),
@@ -205,7 +202,15 @@ impl Uploads {
             expires_at: now + self.limits.expiry,
             file_id: None,
             sha256: None,
-        };
+        }
+    }
+
+    /// Creates an upload of `length` bytes; refused when too large or over quota.
+    pub async fn create(&self, user: &str, length: u64, raw_name: Option<&str>) -> Result<UploadRow, UploadError> {
+        if length > self.limits.max_file_bytes {
+            return Err(UploadError::TooLarge { max: self.limits.max_file_bytes, length });
+        }
+        let row = self.new_row(user, length, raw_name);
         // The temp file exists before the row, so a row never points at nothing.
         part::create(&self.part_path(row.id)).await?;
         let quota = self.limits.quota_bytes;
