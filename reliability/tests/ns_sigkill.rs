@@ -55,8 +55,15 @@ async fn three_sigkills_of_the_notification_service_lose_and_double_nothing() {
     // scrape before a kill may miss the final few milliseconds, so this is a lower bound.
     let mut deduped = 0.0;
     for kill in 1..=KILLS {
-        load.wait_finished(total * kill / (KILLS + 1), LIMIT).await.expect("uploads progress");
+        // Placed by what the app has received, not by uploads made: uploads outrun restarts,
+        // and each process must still find work (a quarter of the events at least) left.
+        app.wait_added(total * kill / (KILLS + 1), LIMIT).await.expect("notifications flow");
         delivered_at_kill.push(app.seen().added);
+        if kill == 1 {
+            // The scrape itself works: the first process stored everything the app has so far.
+            let stored = ns.metric("lockbox_notification_events_total{outcome=\"stored\"}").await;
+            assert!(stored.is_some_and(|n| n > 0.0), "the service's metrics are readable: {stored:?}");
+        }
         deduped += ns.metric(DUPLICATES).await.unwrap_or(0.0);
         let killed_at = Instant::now();
         let connects = app.seen().connects;
@@ -72,9 +79,6 @@ async fn three_sigkills_of_the_notification_service_lose_and_double_nothing() {
         .expect("the restarted service connects to the broker");
         app.wait_seen("the app reconnected", LIMIT, |s| s.connects > connects).await.expect("the app reconnects on its own");
         recoveries.push(killed_at.elapsed());
-        // The next kill only once this process delivered something (uploads outrun restarts).
-        let before = delivered_at_kill.last().copied().unwrap_or_default();
-        app.wait_seen("notifications flow again", LIMIT, |s| s.added > before).await.expect("the restarted service delivers");
     }
     let result = load.finish(LIMIT).await.expect("the uploads finish");
     assert!(result.errors.is_empty(), "uploads failed: {:?}", &result.errors[..result.errors.len().min(5)]);
@@ -96,9 +100,6 @@ async fn three_sigkills_of_the_notification_service_lose_and_double_nothing() {
     .expect("everything published and consumed");
     let counts = db.counts().expect("counts");
     deduped += ns.metric(DUPLICATES).await.unwrap_or(0.0);
-    // The scrape itself works: the last process counted what it stored.
-    let stored_by_last = ns.metric("lockbox_notification_events_total{outcome=\"stored\"}").await;
-    assert!(stored_by_last.is_some_and(|n| n > 0.0), "the service's metrics are readable: {stored_by_last:?}");
     let arrived = inbox_rows_by_file(&app.inbox_path).expect("the inbox file");
     let t = tally(&result.accepted, &arrived);
     // The service's own store must hold each notification once too, not only the app's inbox.
