@@ -55,9 +55,9 @@ pub trait MetaStore: Send + Sync + 'static {
     /// (inserting it with its content when inline), inserts the file row, marks the upload
     /// complete (or inserts it complete, after the quota check) and inserts the `file.stored`
     /// outbox row — plus a `storage.quota_warning` row when the file makes the user cross
-    /// `warn_at` bytes. One outcome per completion, in order: one failing or refused leaves
-    /// the others in. `Err` if the transaction itself failed; then none of them is stored.
-    fn complete_uploads(&self, completions: &[&Completion], warn_at: u64) -> Result<Vec<Result<Completed, MetaError>>, MetaError>;
+    /// `warn_at` bytes. One outcome per completion, in order; a refused one writes nothing.
+    /// `Err` if any of them failed: then none of them is stored (retry them one by one).
+    fn complete_uploads(&self, completions: &[&Completion], warn_at: u64) -> Result<Vec<Completed>, MetaError>;
     /// Whether any file row still references the blob.
     fn blob_referenced(&self, sha256: &str) -> Result<bool, MetaError>;
 

@@ -120,13 +120,13 @@ fn commit_batch(meta: &dyn MetaStore, blobs: &dyn BlobStore, jobs: &[Job], warn_
     };
     let batch = if ready.is_empty() { Ok(Vec::new()) } else { meta.complete_uploads(&completions, warn_at) };
     match batch {
-        Ok(done) => ready.iter().zip(done).for_each(|(&i, d)| record(i, d)),
+        Ok(done) => ready.iter().zip(done).for_each(|(&i, d)| record(i, Ok(d))),
         Err(error) if ready.len() == 1 => record(ready[0], Err(error)),
         Err(error) => {
             tracing::warn!(%error, uploads = ready.len(), "a group commit failed; committing its uploads one by one");
             for (&i, completion) in ready.iter().zip(&completions) {
                 match meta.complete_uploads(&[completion], warn_at) {
-                    Ok(mut done) => record(i, done.pop().unwrap_or(Err(MetaError::Incomplete))),
+                    Ok(mut done) => record(i, done.pop().ok_or(MetaError::Incomplete)),
                     Err(e) => record(i, Err(e)),
                 }
             }
