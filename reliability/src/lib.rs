@@ -10,6 +10,8 @@
 //! - [`rabbit`]: [`rabbit::RabbitNode`], a throwaway RabbitMQ node to kill and restart.
 //! - [`procs`]: the real service binaries as child processes (SIGKILL, restart, memory).
 //! - [`services`]: the real services in-process on `127.0.0.1:0`.
+//! - [`stack`]: the file storage binary, the notification service and a connected app, for
+//!   the file storage crash scenarios.
 //! - [`amqp`]: queue depths and the dead-letter queue's contents, seen from the broker.
 //! - [`app`]: the desktop crate's feed, inbox file and toast folding, without a window.
 //! - [`load`]: concurrent tus uploaders that record every accepted file id.
@@ -30,6 +32,7 @@ pub mod rabbit;
 pub mod render;
 pub mod report;
 pub mod services;
+pub mod stack;
 pub mod tally;
 pub mod tmpfs;
 pub mod wait;

@@ -9,12 +9,11 @@ use lockbox_broker::testing::{delete_topology, isolated_config};
 use lockbox_client::{files::FilesClient, upload::TusClient};
 use lockbox_reliability::{
     Mode, Record,
-    app::{App, inbox_rows_by_file},
-    common::{content, init_tracing, new_user, token},
+    app::inbox_rows_by_file,
+    common::{content, init_tracing},
     fsdb::FsDb,
-    procs::{Kind, ProcessConfig, ServiceProcess},
     scale,
-    services::{notification_config, start_notifications},
+    stack::FsCrashStack,
     tally::tally,
 };
 use sha2::{Digest, Sha256};
@@ -41,14 +40,8 @@ async fn a_sigkill_mid_upload_leaves_nothing_partial_and_the_tus_resume_complete
     let size = usize::try_from(scale(24, 128)).expect("size") * MIB;
     let broker = isolated_config("rel-fs-kill");
     let dir = tempfile::tempdir().expect("temp dir");
-    let fs_dir = dir.path().join("file-storage");
-    let mut fs = ServiceProcess::start(Kind::FileStorage, ProcessConfig { data_dir: &fs_dir, broker: &broker, extra: toml::Table::new() })
-        .await
-        .expect("the file storage binary");
-    let ns = start_notifications(notification_config(&dir.path().join("notification"), &broker), None).await.expect("notifications");
-    let user = new_user();
-    let token = token(&user);
-    let app = App::start_connected(&dir.path().join("app"), &user, &token, &ns.url(), LIMIT).await.expect("the app feed connects");
+    let FsCrashStack { mut fs, fs_dir, ns, token, app } =
+        FsCrashStack::start(dir.path(), &broker, LIMIT).await.expect("the file storage binary, the notification service and the app");
 
     let mut accepted = Vec::new();
     let mut recoveries = Vec::new();

@@ -10,13 +10,12 @@ use lockbox_broker::testing::{delete_topology, isolated_config};
 use lockbox_client::files::FilesClient;
 use lockbox_reliability::{
     Mode, Record,
-    app::{App, inbox_rows_by_file},
-    common::{grouped, init_tracing, new_user, token},
+    app::inbox_rows_by_file,
+    common::{grouped, init_tracing},
     fsdb::FsDb,
     load::{Load, LoadSpec},
-    procs::{Kind, ProcessConfig, ServiceProcess},
     scale,
-    services::{notification_config, start_notifications},
+    stack::FsCrashStack,
     tally::tally,
 };
 use tokio::time::Instant;
@@ -36,14 +35,8 @@ async fn sigkills_among_small_uploads_keep_every_answered_one_whole_and_notified
     let total = scale(600, 6_000);
     let broker = isolated_config("rel-small-kill");
     let dir = tempfile::tempdir().expect("temp dir");
-    let fs_dir = dir.path().join("file-storage");
-    let mut fs = ServiceProcess::start(Kind::FileStorage, ProcessConfig { data_dir: &fs_dir, broker: &broker, extra: toml::Table::new() })
-        .await
-        .expect("the file storage binary");
-    let ns = start_notifications(notification_config(&dir.path().join("notification"), &broker), None).await.expect("notifications");
-    let user = new_user();
-    let token = token(&user);
-    let app = App::start_connected(&dir.path().join("app"), &user, &token, &ns.url(), LIMIT).await.expect("the app feed connects");
+    let FsCrashStack { mut fs, fs_dir, ns, token, app } =
+        FsCrashStack::start(dir.path(), &broker, LIMIT).await.expect("the file storage binary, the notification service and the app");
 
     let files = dir.path().join("files");
     std::fs::create_dir_all(&files).expect("files dir");

@@ -1,0 +1,40 @@
+//! The setup the file storage crash scenarios share: the file storage binary (to SIGKILL
+//! and restart), the notification service in-process, and the app of a new user connected
+//! to it.
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use lockbox_broker::BrokerConfig;
+
+use crate::{
+    SupportError,
+    app::App,
+    common::{new_user, token},
+    procs::{Kind, ProcessConfig, ServiceProcess},
+    services::{Notifications, notification_config, start_notifications},
+};
+
+pub struct FsCrashStack {
+    pub fs: ServiceProcess,
+    /// The file storage service's data dir.
+    pub fs_dir: PathBuf,
+    pub ns: Notifications,
+    /// The new user's bearer token.
+    pub token: String,
+    pub app: App,
+}
+
+impl FsCrashStack {
+    /// Everything under `dir`; the app is connected (within `limit`) when this returns.
+    pub async fn start(dir: &Path, broker: &BrokerConfig, limit: Duration) -> Result<Self, SupportError> {
+        let fs_dir = dir.join("file-storage");
+        let fs = ServiceProcess::start(Kind::FileStorage, ProcessConfig { data_dir: &fs_dir, broker, extra: toml::Table::new() }).await?;
+        let ns = start_notifications(notification_config(&dir.join("notification"), broker), None).await?;
+        let user = new_user();
+        let token = token(&user);
+        let app = App::start_connected(&dir.join("app"), &user, &token, &ns.url(), limit).await?;
+        Ok(Self { fs, fs_dir, ns, token, app })
+    }
+}
