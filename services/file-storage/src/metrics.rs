@@ -50,7 +50,7 @@ impl Metrics {
         registry.register("uploads_terminated", "uploads terminated by their client", uploads_terminated.clone());
         registry.register("uploads_expired", "abandoned uploads removed at expiry", uploads_expired.clone());
         registry.register("checksum_mismatches", "PATCH chunks refused for a wrong Upload-Checksum", checksum_mismatches.clone());
-        registry.register("upload_bytes_received", "upload bytes written to temp files", bytes_received.clone());
+        registry.register("upload_bytes_received", "upload body bytes accepted (into temp files, or kept inline)", bytes_received.clone());
         registry.register("outbox_backlog", "events waiting for a broker confirm", outbox_backlog.clone());
         registry.register("events_published", "events confirmed by the broker", events_published.clone());
         registry.register("publish_seconds", "send-to-confirm latency of one event", publish_seconds.clone());
