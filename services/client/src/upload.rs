@@ -3,8 +3,8 @@
 //! [`TusClient::upload_file`] sends a small file whole in its creation request
 //! (creation-with-upload, see [`TusClient::ONE_REQUEST_MAX`]). A bigger one is created
 //! first, then sent in chunks (each with an `Upload-Checksum`); after a network error the
-//! client asks the server where it stopped (HEAD) and resumes from there. It hashes the file as it goes and compares with the server's
-//! SHA-256 at the end. [`TusClient::resume_file`] continues an upload created earlier (e.g.
+//! client asks the server where it stopped (HEAD) and resumes from there. It hashes the
+//! file as it goes and compares with the server's SHA-256 at the end. [`TusClient::resume_file`] continues an upload created earlier (e.g.
 //! by a process that was killed) and [`TusClient::cancel`] terminates one.
 
 use std::{path::Path, time::Duration};
