@@ -4,8 +4,9 @@
 //! (creation-with-upload, see [`TusClient::ONE_REQUEST_MAX`]). A bigger one is created
 //! first, then sent in chunks (each with an `Upload-Checksum`); after a network error the
 //! client asks the server where it stopped (HEAD) and resumes from there. It hashes the
-//! file as it goes and compares with the server's SHA-256 at the end. [`TusClient::resume_file`] continues an upload created earlier (e.g.
-//! by a process that was killed) and [`TusClient::cancel`] terminates one.
+//! file as it goes and compares with the server's SHA-256 at the end.
+//! [`TusClient::resume_file`] continues an upload created earlier (e.g. by a process that
+//! was killed) and [`TusClient::cancel`] terminates one.
 
 use std::{path::Path, time::Duration};
 
