@@ -48,3 +48,8 @@ pub fn grouped(n: u64) -> String {
     }
     out
 }
+
+/// Durations as the report shows them: "0.21 s, 1.05 s".
+pub fn seconds(durations: &[Duration]) -> String {
+    durations.iter().map(|d| format!("{:.2} s", d.as_secs_f64())).collect::<Vec<_>>().join(", ")
+}

@@ -52,7 +52,7 @@ pub fn render(records: &[Record], facts: &Facts, command: &str) -> String {
     );
     let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---|");
     for r in &records {
-        let recover = r.time_to_recover.map(|d| format!("{:.2} s", d.as_secs_f64())).unwrap_or_else(|| "–".into());
+        let recover = r.time_to_recover.map(|d| crate::common::seconds(&[d])).unwrap_or_else(|| "–".into());
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",

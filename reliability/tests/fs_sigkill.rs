@@ -10,7 +10,7 @@ use lockbox_client::{files::FilesClient, upload::TusClient};
 use lockbox_reliability::{
     Mode, Record,
     app::inbox_rows_by_file,
-    common::{content, init_tracing},
+    common::{content, init_tracing, seconds},
     fsdb::FsDb,
     scale,
     stack::FsCrashStack,
@@ -111,7 +111,7 @@ async fn a_sigkill_mid_upload_leaves_nothing_partial_and_the_tus_resume_complete
         time_to_recover: Some(worst),
         notes: format!(
             "while dead: no file row, blob or event for the unfinished upload; the client's own resume (HEAD + PATCH) completed each upload; SHA-256 and download identical; recovery = SIGKILL to upload complete: {}",
-            recoveries.iter().map(|d| format!("{:.2} s", d.as_secs_f64())).collect::<Vec<_>>().join(", ")
+            seconds(&recoveries)
         ),
     };
     record.write().expect("write the record");

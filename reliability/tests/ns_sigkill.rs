@@ -10,7 +10,7 @@ use lockbox_reliability::{
     Mode, Record,
     amqp::QueueProbe,
     app::{App, inbox_rows_by_file},
-    common::{grouped, init_tracing, new_user, token},
+    common::{grouped, init_tracing, new_user, seconds, token},
     fsdb::FsDb,
     load::{Load, LoadSpec},
     procs::{Kind, ProcessConfig, ServiceProcess},
@@ -128,7 +128,7 @@ async fn three_sigkills_of_the_notification_service_lose_and_double_nothing() {
         time_to_recover: Some(worst),
         notes: format!(
             "recovery = SIGKILL to the restarted service ready and the app's stream back: {}; at least {deduped} redeliveries recognized as already stored (dedupe on message_id); the service's store holds {} notifications",
-            recoveries.iter().map(|d| format!("{:.2} s", d.as_secs_f64())).collect::<Vec<_>>().join(", "),
+            seconds(&recoveries),
             grouped(stored)
         ),
     };

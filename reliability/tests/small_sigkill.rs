@@ -11,7 +11,7 @@ use lockbox_client::files::FilesClient;
 use lockbox_reliability::{
     Mode, Record,
     app::inbox_rows_by_file,
-    common::{grouped, init_tracing},
+    common::{grouped, init_tracing, seconds},
     fsdb::FsDb,
     load::{Load, LoadSpec},
     scale,
@@ -106,7 +106,7 @@ async fn sigkills_among_small_uploads_keep_every_answered_one_whole_and_notified
             "no file half-stored, dead or alive (size and SHA-256 of every row's content checked); integrity_check ok; {} uploads stored twice because the kill cut off their answer and the uploader resent them (each its own file and notification); {} retried sends; recovery = SIGKILL to the next upload answered: {}",
             t.unexpected,
             result.retries,
-            recoveries.iter().map(|d| format!("{:.2} s", d.as_secs_f64())).collect::<Vec<_>>().join(", ")
+            seconds(&recoveries)
         ),
     };
     record.write().expect("write the record");
