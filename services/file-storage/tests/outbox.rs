@@ -65,6 +65,37 @@ async fn uploads_succeed_while_the_broker_is_unreachable_and_every_event_arrives
     service.stop().await;
 }
 
+/// The relay keeps what the broker confirmed as a cursor in memory and writes it in batches
+/// (`outbox.rs`); a clean stop writes it, so the next start publishes nothing twice.
+#[tokio::test]
+async fn a_restart_after_a_clean_stop_publishes_nothing_again() {
+    let broker = testing::isolated_config("restart-marks");
+    let service = Service::start_with_broker(broker.clone(), |_| {}).await;
+    let mut events = Events::start(&broker).await;
+    let alice = token("alice");
+    let mut uploaded = Vec::new();
+    for i in 0..40 {
+        let (id, _) = service.upload(&alice, &format!("m-{i}.bin"), &content(100 + i, i as u8)).await;
+        uploaded.push(id);
+    }
+    for id in &uploaded {
+        let (_, event, _) = events.next().await;
+        assert_eq!(&event.file.unwrap().id.to_string(), id);
+    }
+    let dir = service.shut_down().await;
+    let db = rusqlite::Connection::open(dir.path().join("data/metadata.sqlite3")).unwrap();
+    let unsent: i64 = db.query_row("SELECT count(*) FROM outbox WHERE sent_at IS NULL", [], |r| r.get(0)).unwrap();
+    assert_eq!(unsent, 0, "a clean stop marks every confirmed event sent");
+    drop(db);
+
+    let service = Service::restart(dir, broker).await;
+    let (next, _) = service.upload(&alice, "after.bin", b"after").await;
+    let (_, event, _) = events.next().await;
+    assert_eq!(event.file.unwrap().id.to_string(), next, "the first event after the restart is the new one");
+    events.stop().await;
+    service.stop().await;
+}
+
 #[tokio::test]
 async fn health_answers_and_metrics_count_uploads_and_bytes() {
     let service = Service::start("ops", |_| {}).await;

@@ -76,10 +76,12 @@ pub trait MetaStore: Send + Sync + 'static {
         event: &dyn Fn(&FileRow) -> FileMessageData,
     ) -> Result<Option<DeletedFile>, MetaError>;
 
-    /// Unsent outbox rows in publish order, at most `limit`.
-    fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxRow>, MetaError>;
-    /// Marks rows as confirmed by the broker.
-    fn mark_sent(&self, seqs: &[i64]) -> Result<(), MetaError>;
+    /// Unsent outbox rows after `after` (a seq; 0 for all) in publish order, at most `limit`.
+    /// Reads only: it never waits for a commit in progress.
+    fn pending_outbox(&self, after: i64, limit: u32) -> Result<Vec<OutboxRow>, MetaError>;
+    /// Marks every row up to `through` (a seq) as confirmed by the broker: the relay publishes
+    /// in order and confirms a prefix, so one cursor says it all.
+    fn mark_sent(&self, through: i64) -> Result<(), MetaError>;
     /// How many rows wait for a confirm.
     fn outbox_backlog(&self) -> Result<u64, MetaError>;
     /// Deletes rows confirmed before `before_ms` (unix ms); returns how many.
