@@ -126,6 +126,30 @@ pub async fn throughput(config: &BrokerConfig, n: usize) -> Result<f64, BenchErr
     })
 }
 
+/// Events/s the broker takes from a bare publisher alone: `n` persistent events published
+/// pipelined, `window` confirms in flight at most (the relay's batch), nobody consuming —
+/// what the small-uploads measure asks of the broker, with nothing else to do.
+pub async fn publish_rate(config: &BrokerConfig, n: usize, window: usize) -> Result<f64, BenchError> {
+    let bare = Bare::open(config).await?;
+    let body = body();
+    let started = Instant::now();
+    let mut pending = std::collections::VecDeque::with_capacity(window);
+    for i in 0..n {
+        if pending.len() == window.max(1)
+            && let Some(confirm) = pending.pop_front()
+        {
+            confirmed(confirm).await?;
+        }
+        pending.push_back(bare.publish(i, &body).await?);
+    }
+    for confirm in pending {
+        confirmed(confirm).await?;
+    }
+    let took = started.elapsed();
+    bare.close().await;
+    Ok(n as f64 / took.as_secs_f64())
+}
+
 /// Publish → delivery latency of the bare path at `rate` messages/s; each publish's confirm
 /// is awaited (as the relay does) off the pacing loop. Returns latencies in ms.
 pub async fn latency(config: &BrokerConfig, n: usize, rate: f64) -> Result<Vec<f64>, BenchError> {

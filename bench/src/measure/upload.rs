@@ -15,7 +15,7 @@ use bytes::Bytes;
 use lockbox_broker::testing::delete_topology;
 
 use crate::{
-    BenchError, Options,
+    BenchError, Options, bare,
     load::{self, Upload},
     nginx::Nginx,
     report::{Row, Target},
@@ -137,14 +137,16 @@ fn check_size(path: &std::path::Path, size: usize) -> Result<(), BenchError> {
 }
 
 /// 4 KiB uploads per second, 16 concurrent clients, distinct content each (the blob store
-/// is content-addressed: equal bodies would be stored once).
+/// is content-addressed: equal bodies would be stored once). Two context rows: the disk
+/// work of one durable file per upload, and the events/s the broker takes from a bare
+/// publisher (each upload publishes one event; nginx publishes none).
 pub async fn small(options: &Options) -> Result<Vec<Row>, BenchError> {
     const CONCURRENCY: usize = 16;
     let total = if options.quick { 64 } else { 3000 };
     tracing::info!(total, "measure: 4 KiB uploads, 16 concurrent");
     let client = load::client()?;
     let token: Arc<str> = world::token("bench-small")?.into();
-    let (mut lockbox, mut nginx, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut lockbox, mut nginx, mut floor, mut broker_alone) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     // Every phase's files are removed at the end of the measure, not after the phase: ext4
     // without a journal avoids reusing inodes deleted in the last minutes, a scan that makes
     // creating files (nginx, the floor) much slower right after a removal.
@@ -197,6 +199,10 @@ pub async fn small(options: &Options) -> Result<Vec<Row>, BenchError> {
             .map_err(|e| BenchError::Invalid(format!("the file-per-upload floor panicked: {e}")))??;
         floor.push(writes);
         kept.push(dir);
+        let broker = world::broker("small-bare");
+        let window = lockbox_file_storage::config::Config::new(std::path::PathBuf::new()).outbox_batch as usize;
+        broker_alone.push(bare::publish_rate(&broker, total, window).await?);
+        delete_topology(&broker).await;
     }
     drop(kept);
     Ok(vec![
@@ -218,6 +224,16 @@ pub async fn small(options: &Options) -> Result<Vec<Row>, BenchError> {
                  LockBox keeps files this small in its database instead"
             ),
             &floor,
+            Target::Context,
+        ),
+        Row::versus(
+            format!("the same 4 KiB uploads/s against what the broker alone takes: one event per upload ({total} per run)"),
+            "uploads/s",
+            &lockbox,
+            "events/s from a bare lapin publisher (persistent, pipelined confirms like the relay, the same quorum \
+             queue, nobody consuming) with nothing else running; each LockBox upload publishes one such event \
+             on the same 2 cores while they also serve the HTTP, hash and commit",
+            &broker_alone,
             Target::Context,
         ),
     ])
