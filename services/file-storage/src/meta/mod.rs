@@ -7,7 +7,7 @@ mod records;
 mod sqlite;
 
 use lockbox_events::FileMessageData;
-pub use records::{Completed, Completion, CreateOutcome, DeletedFile, FileRow, Finished, OutboxRow, StoredFile, UploadRow};
+pub use records::{Completed, Completion, CreateOutcome, DeletedFile, FileRow, Finished, OutboxEvent, OutboxRow, StoredFile, UploadRow};
 pub use sqlite::SqliteStore;
 use uuid::Uuid;
 

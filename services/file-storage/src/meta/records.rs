@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use lockbox_events::FileMessageData;
+use lockbox_events::{EventType, FileMessageData};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -50,7 +50,7 @@ pub struct Completion {
     pub upload: Finished,
     pub file: FileRow,
     /// The `file.stored` event; its outbox row id becomes the AMQP `message_id`.
-    pub event: FileMessageData,
+    pub event: OutboxEvent,
     /// The content of a small file the database keeps itself; `None`: the blob store has it.
     pub inline: Option<Bytes>,
 }
@@ -95,6 +95,23 @@ pub struct DeletedFile {
     pub file: FileRow,
     /// No file references the blob any more: it may be removed from the blob store.
     pub blob_unreferenced: bool,
+}
+
+/// An event as its outbox row stores it: the row id (the AMQP `message_id`) and the JSON
+/// body. Built by the request task, so the commit thread (the one serial step of every
+/// upload) only inserts bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEvent {
+    pub id: Uuid,
+    pub event_type: EventType,
+    pub body: Vec<u8>,
+    pub timestamp: DateTime<Utc>,
+}
+
+impl OutboxEvent {
+    pub fn new(event: &FileMessageData) -> Self {
+        Self { id: Uuid::now_v7(), event_type: event.event_type.clone(), body: event.to_json(), timestamp: event.timestamp }
+    }
 }
 
 /// One event waiting for (or past) its confirm.

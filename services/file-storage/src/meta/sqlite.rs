@@ -12,7 +12,8 @@ use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
 use super::{
-    Completed, Completion, CreateOutcome, DeletedFile, FileRow, Finished, MetaError, MetaStore, OutboxRow, StoredFile, UploadRow,
+    Completed, Completion, CreateOutcome, DeletedFile, FileRow, Finished, MetaError, MetaStore, OutboxEvent, OutboxRow, StoredFile,
+    UploadRow,
 };
 
 const MIGRATIONS: &[M<'static>] = &[
@@ -180,7 +181,7 @@ fn complete_in(tx: &Connection, done: &Completion, warn_at: u64) -> Result<Compl
     insert_outbox(tx, &done.event)?;
     let after = before.saturating_add(f.size);
     if before < warn_at && after >= warn_at {
-        insert_outbox(tx, &FileMessageData::quota_warning(FILE_STORAGE_SOURCE, f.user_id.clone()))?;
+        insert_outbox(tx, &OutboxEvent::new(&FileMessageData::quota_warning(FILE_STORAGE_SOURCE, f.user_id.clone())))?;
     }
     Ok(Completed::Stored)
 }
@@ -276,11 +277,11 @@ fn insert_upload(tx: &Connection, u: &UploadRow) -> Result<(), MetaError> {
     Ok(())
 }
 
-fn insert_outbox(tx: &Connection, event: &FileMessageData) -> Result<(), MetaError> {
+fn insert_outbox(tx: &Connection, event: &OutboxEvent) -> Result<(), MetaError> {
     exec(
         tx,
         "INSERT INTO outbox (id, event_type, body, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![Uuid::now_v7().to_string(), event.event_type.as_str(), event.to_json(), ms(&event.timestamp)],
+        params![event.id.to_string(), event.event_type.as_str(), event.body, ms(&event.timestamp)],
     )?;
     Ok(())
 }
@@ -427,7 +428,7 @@ impl MetaStore for SqliteStore {
             } else {
                 tx.execute("UPDATE blobs SET refs = refs - 1 WHERE sha256 = ?1", [&file.sha256])?;
             }
-            insert_outbox(&tx, &event(&file))?;
+            insert_outbox(&tx, &OutboxEvent::new(&event(&file)))?;
             tx.commit()?;
             Ok(Some(DeletedFile { file, blob_unreferenced }))
         })
@@ -518,7 +519,7 @@ mod tests {
         assert_eq!(store.create_upload(&row, 1000).unwrap(), CreateOutcome::Created);
         let file = FileRow { id: Uuid::now_v7(), user_id: user.into(), name: "f".into(), size: length, sha256: "ab".repeat(32), created_at: now };
         let event = FileMessageData::file_stored(FILE_STORAGE_SOURCE, user, lockbox_events::FileData::new(file.id, "f", now));
-        Completion { upload: Finished::Existing(row.id), file, event, inline: None }
+        Completion { upload: Finished::Existing(row.id), file, event: OutboxEvent::new(&event), inline: None }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::{
     commit::{Committed, Job},
     part,
 };
-use crate::meta::{Completion, FileRow, Finished, UploadRow};
+use crate::meta::{Completion, FileRow, Finished, OutboxEvent, UploadRow};
 
 /// The result of a write-behind sync thread (a panic there counts as an I/O error).
 fn joined(sync: std::thread::JoinHandle<std::io::Result<()>>) -> std::io::Result<()> {
@@ -313,7 +313,7 @@ impl Uploads {
             FileData::new(row.id, row.name.clone(), stored_at),
         );
         let is_inline = inline.is_some();
-        let completion = Completion { upload: finished, file: row.clone(), event, inline };
+        let completion = Completion { upload: finished, file: row.clone(), event: OutboxEvent::new(&event), inline };
         let fresh = match self.group.commit(Job { completion, part }).await? {
             Committed::Stored { fresh } => fresh,
             Committed::OverQuota { room } => return Err(UploadError::OverQuota { length: upload.length, room }),
