@@ -32,13 +32,19 @@ pub struct Outgoing {
 impl Outgoing {
     /// A file event for `lockbox.files`, routed by its event type.
     pub fn event(names: &Names, message_id: impl Into<String>, event: &FileMessageData) -> Self {
+        Self::stored_event(names, message_id, event, event.to_json())
+    }
+
+    /// Like [`Self::event`], with `body` the event's JSON as it was stored (the outbox
+    /// publishes the committed bytes instead of serializing the event again).
+    pub fn stored_event(names: &Names, message_id: impl Into<String>, event: &FileMessageData, body: Vec<u8>) -> Self {
         Self {
             exchange: names.files_exchange(),
             routing_key: event.event_type.to_string(),
             message_id: message_id.into(),
             kind: event.event_type.to_string(),
             timestamp: event.timestamp,
-            body: event.to_json(),
+            body,
         }
     }
 

@@ -155,8 +155,8 @@ impl Relay {
         // Send all, then await the confirms in order: pipelined, and order kept on the wire.
         let mut pending = Vec::with_capacity(rows.len());
         let mut failure = None;
-        for row in &rows {
-            let message = Outgoing::event(&self.names, row.id.to_string(), &row.event);
+        for row in rows {
+            let message = Outgoing::stored_event(&self.names, row.id.to_string(), &row.event, row.body);
             match self.publisher.send(&message).await {
                 Ok(confirm) => pending.push((row.seq, Instant::now(), confirm)),
                 Err(e) => {

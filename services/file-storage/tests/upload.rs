@@ -40,8 +40,10 @@ async fn an_upload_publishes_file_stored_with_exactly_the_seed_keys() {
     // message_id is the outbox row's id, and the row is marked sent once confirmed.
     let message_id = incoming.message_id().unwrap().to_owned();
     let db = rusqlite::Connection::open(service.data().join("metadata.sqlite3")).unwrap();
-    let outbox_id: String = db.query_row("SELECT id FROM outbox WHERE event_type = 'file.stored'", [], |r| r.get(0)).unwrap();
+    let (outbox_id, stored): (String, Vec<u8>) =
+        db.query_row("SELECT id, body FROM outbox WHERE event_type = 'file.stored'", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     assert_eq!(message_id, outbox_id);
+    assert_eq!(incoming.body(), stored.as_slice(), "the relay publishes the committed bytes");
     common::eventually("the outbox row is marked sent", || async {
         db.query_row("SELECT sent_at IS NOT NULL FROM outbox WHERE id = ?1", [&outbox_id], |r| r.get::<_, bool>(0)).unwrap()
     })

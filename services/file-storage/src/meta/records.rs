@@ -121,5 +121,8 @@ pub struct OutboxRow {
     pub seq: i64,
     /// The AMQP `message_id` consumers dedupe on (a UUID, unique across databases).
     pub id: Uuid,
+    /// The event, decoded from `body` (which proves the stored bytes are a valid event).
     pub event: FileMessageData,
+    /// The JSON as committed: what is published.
+    pub body: Vec<u8>,
 }

@@ -447,7 +447,7 @@ impl MetaStore for SqliteStore {
                         column: "outbox.body",
                         value: String::from_utf8_lossy(&body).into_owned(),
                     })?;
-                    Ok(OutboxRow { seq, id: uuid("outbox.id", id)?, event })
+                    Ok(OutboxRow { seq, id: uuid("outbox.id", id)?, event, body })
                 })
                 .collect()
         }
