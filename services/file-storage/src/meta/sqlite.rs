@@ -120,6 +120,12 @@ impl SqliteStore {
         f(&mut conn)
     }
 
+    /// Like [`Self::with`], on the relay's read-only connection.
+    fn with_reads<T>(&self, f: impl FnOnce(&Connection) -> Result<T, MetaError>) -> Result<T, MetaError> {
+        let conn = self.relay_reads.lock().map_err(|_| MetaError::Poisoned)?;
+        f(&conn)
+    }
+
     /// Like [`Self::with`], for writes whose loss at a power cut is harmless (each caller says
     /// why): the commit skips its fsync. WAL with `synchronous=NORMAL` stays consistent, and
     /// the next FULL commit (every completed upload) makes these durable too. Each fsync
@@ -435,8 +441,7 @@ impl MetaStore for SqliteStore {
     }
 
     fn pending_outbox(&self, after: i64, limit: u32) -> Result<Vec<OutboxRow>, MetaError> {
-        let c = self.relay_reads.lock().map_err(|_| MetaError::Poisoned)?;
-        {
+        self.with_reads(|c| {
             let mut stmt = c.prepare_cached("SELECT seq, id, body FROM outbox WHERE sent_at IS NULL AND seq > ?1 ORDER BY seq LIMIT ?2")?;
             let rows = stmt
                 .query_map(params![after, limit], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?)))?
@@ -450,7 +455,7 @@ impl MetaStore for SqliteStore {
                     Ok(OutboxRow { seq, id: uuid("outbox.id", id)?, event, body })
                 })
                 .collect()
-        }
+        })
     }
 
     fn mark_sent(&self, through: i64) -> Result<(), MetaError> {
@@ -463,8 +468,7 @@ impl MetaStore for SqliteStore {
     }
 
     fn outbox_backlog(&self) -> Result<u64, MetaError> {
-        let c = self.relay_reads.lock().map_err(|_| MetaError::Poisoned)?;
-        Ok(uint(c.query_row("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL", [], |r| r.get(0))?))
+        self.with_reads(|c| Ok(uint(c.query_row("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL", [], |r| r.get(0))?)))
     }
 
     fn prune_sent(&self, before_ms: i64) -> Result<usize, MetaError> {
