@@ -6,7 +6,7 @@ use std::{
     time::Duration,
 };
 
-use lockbox_broker::BrokerConfig;
+use lockbox_broker::{BrokerConfig, testing::delete_topology};
 
 use crate::{
     SupportError,
@@ -36,5 +36,15 @@ impl FsCrashStack {
         let token = token(&user);
         let app = App::start_connected(&dir.join("app"), &user, &token, &ns.url(), limit).await?;
         Ok(Self { fs, fs_dir, ns, token, app })
+    }
+
+    /// Stops what [`Self::start`] started, given back by a test that took the stack apart,
+    /// and deletes the test's topology on `broker`.
+    pub async fn stop(app: App, fs: ServiceProcess, ns: Notifications, broker: &BrokerConfig) -> Result<(), SupportError> {
+        drop(app.stop().await);
+        drop(fs);
+        ns.stop().await?;
+        delete_topology(broker).await;
+        Ok(())
     }
 }

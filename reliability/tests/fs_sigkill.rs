@@ -5,7 +5,7 @@
 //! notification, the same bytes.
 use std::{path::Path, time::Duration};
 
-use lockbox_broker::testing::{delete_topology, isolated_config};
+use lockbox_broker::testing::isolated_config;
 use lockbox_client::{files::FilesClient, upload::TusClient};
 use lockbox_reliability::{
     Mode, Record,
@@ -117,8 +117,5 @@ async fn a_sigkill_mid_upload_leaves_nothing_partial_and_the_tus_resume_complete
     record.write().expect("write the record");
     tracing::info!(?record, "fs_sigkill recorded");
 
-    drop(app.stop().await);
-    drop(fs);
-    ns.stop().await.expect("notifications stop cleanly");
-    delete_topology(&broker).await;
+    FsCrashStack::stop(app, fs, ns, &broker).await.expect("notifications stop cleanly");
 }

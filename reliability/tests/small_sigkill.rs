@@ -6,7 +6,7 @@
 //! first copy was lost), never half.
 use std::{path::Path, time::Duration};
 
-use lockbox_broker::testing::{delete_topology, isolated_config};
+use lockbox_broker::testing::isolated_config;
 use lockbox_client::files::FilesClient;
 use lockbox_reliability::{
     Mode, Record,
@@ -112,8 +112,5 @@ async fn sigkills_among_small_uploads_keep_every_answered_one_whole_and_notified
     record.write().expect("write the record");
     tracing::info!(?record, "small_sigkill recorded");
 
-    drop(app.stop().await);
-    drop(fs);
-    ns.stop().await.expect("notifications stop cleanly");
-    delete_topology(&broker).await;
+    FsCrashStack::stop(app, fs, ns, &broker).await.expect("notifications stop cleanly");
 }
