@@ -10,6 +10,7 @@
 //! - [`nginx`]: nginx with `dav_methods PUT` in a temp prefix, the upload baseline.
 //! - [`load`]: the one HTTP load generator used for LockBox and nginx alike.
 //! - [`bare`]: the bare lapin publisher (pipelined confirms) and consumer baselines.
+//! - [`cpu`]: the CPU time a phase cost the whole machine and this process, per operation.
 //! - [`child`]: the NotificationService in a child process (`serve-notification`), so its
 //!   RSS is its own when it holds thousands of sockets.
 //! - [`measure`]: one module per measure of issue 7, each returning its rows.
@@ -18,6 +19,7 @@
 
 pub mod bare;
 pub mod child;
+pub mod cpu;
 pub mod error;
 pub mod load;
 pub mod measure;

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use lockbox_broker::testing::delete_topology;
 
 use crate::{
-    BenchError, Options, bare,
+    BenchError, Options, bare, cpu,
     load::{self, Upload},
     nginx::Nginx,
     report::{Row, Target},
@@ -137,16 +137,22 @@ fn check_size(path: &std::path::Path, size: usize) -> Result<(), BenchError> {
 }
 
 /// 4 KiB uploads per second, 16 concurrent clients, distinct content each (the blob store
-/// is content-addressed: equal bodies would be stored once). Two context rows: the disk
-/// work of one durable file per upload, and the events/s the broker takes from a bare
-/// publisher (each upload publishes one event; nginx publishes none).
+/// is content-addressed: equal bodies would be stored once). Context rows: the disk work of
+/// one durable file per upload; the events/s the broker takes from a bare publisher (each
+/// upload publishes one event; nginx publishes none); the machine time per upload of each
+/// side; and the part of it no LockBox can shed (the broker's per event, the load
+/// generator's per request) against what 0.5× of nginx's rate leaves per upload.
 pub async fn small(options: &Options) -> Result<Vec<Row>, BenchError> {
     const CONCURRENCY: usize = 16;
-    let total = if options.quick { 64 } else { 3000 };
+    // Quick: enough for the CPU clocks (10 ms ticks) to see every phase.
+    let total = if options.quick { 1000 } else { 3000 };
     tracing::info!(total, "measure: 4 KiB uploads, 16 concurrent");
     let client = load::client()?;
     let token: Arc<str> = world::token("bench-small")?.into();
     let (mut lockbox, mut nginx, mut floor, mut broker_alone) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // Machine time per upload (µs): LockBox's, nginx's, and the two parts LockBox cannot shed.
+    let (mut lockbox_cpu, mut nginx_cpu, mut unshed, mut budget) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     // Every phase's files are removed at the end of the measure, not after the phase: ext4
     // without a journal avoids reusing inodes deleted in the last minutes, a scan that makes
     // creating files (nginx, the floor) much slower right after a removal.
@@ -162,6 +168,7 @@ pub async fn small(options: &Options) -> Result<Vec<Row>, BenchError> {
                 })
                 .collect(),
         );
+        let (mut generator_us, mut nginx_rate) = (f64::NAN, f64::NAN);
         for which in order(run) {
             if which == Side::LockBox {
                 let broker = world::broker("small");
@@ -175,7 +182,12 @@ pub async fn small(options: &Options) -> Result<Vec<Row>, BenchError> {
                     }
                 };
                 load::many(CONCURRENCY, CONCURRENCY, make(total)).await?; // warm the connections
+                let clock = cpu::Clock::start()?;
                 let measured = load::many(total, CONCURRENCY, make(0)).await;
+                let spent = clock.stop()?;
+                // The process holds the load generator and the service; the rest is mostly RabbitMQ.
+                tracing::info!(machine_us = spent.machine_us(total), process_us = spent.process_us(total), "LockBox: CPU per 4 KiB upload");
+                lockbox_cpu.push(spent.machine_us(total));
                 kept.push(service.stop().await?);
                 // The service declared its topology on connecting; its events are not needed.
                 delete_topology(&broker).await;
@@ -187,10 +199,16 @@ pub async fn small(options: &Options) -> Result<Vec<Row>, BenchError> {
                     move |i: usize| -> Upload { load::put(&client, format!("{server_url}/{dir}/{i}.bin"), bodies[offset + i].0.clone()) }
                 };
                 load::many(CONCURRENCY, CONCURRENCY, make(total, "warm")).await?;
+                let clock = cpu::Clock::start()?;
                 let (took, _) = load::many(total, CONCURRENCY, make(0, "s")).await?;
+                let spent = clock.stop()?;
+                // nginx is its own process: this one's CPU is the load generator's alone.
+                (generator_us, nginx_rate) = (spent.process_us(total), total as f64 / took.as_secs_f64());
+                tracing::info!(machine_us = spent.machine_us(total), generator_us, "nginx: CPU per 4 KiB upload");
+                nginx_cpu.push(spent.machine_us(total));
                 check_size(&server.file(&format!("/s/{}.bin", total - 1)), 4096)?;
                 kept.push(server.stop().await?);
-                nginx.push(total as f64 / took.as_secs_f64());
+                nginx.push(nginx_rate);
             }
         }
         let bodies = bodies.clone();
@@ -201,8 +219,14 @@ pub async fn small(options: &Options) -> Result<Vec<Row>, BenchError> {
         kept.push(dir);
         let broker = world::broker("small-bare");
         let window = lockbox_file_storage::config::Config::new(std::path::PathBuf::new()).outbox_batch as usize;
+        let clock = cpu::Clock::start()?;
         broker_alone.push(bare::publish_rate(&broker, total, window).await?);
+        let broker_us = clock.stop()?.machine_us(total);
+        tracing::info!(broker_us, "bare publisher: machine CPU per event");
+        unshed.push(broker_us + generator_us);
         delete_topology(&broker).await;
+        // Half nginx's rate on all cores leaves each upload the cores' time of two nginx uploads.
+        budget.push(2.0 * cores * 1e6 / nginx_rate);
     }
     drop(kept);
     Ok(vec![
@@ -234,6 +258,31 @@ pub async fn small(options: &Options) -> Result<Vec<Row>, BenchError> {
              queue, nobody consuming) with nothing else running; each LockBox upload publishes one such event \
              on the same 2 cores while they also serve the HTTP, hash and commit",
             &broker_alone,
+            Target::Context,
+        ),
+        Row::versus(
+            format!(
+                "machine time per 4 KiB upload: busy time of all cores ÷ uploads, the load generator and every \
+                 server process (RabbitMQ too) included ({total} per run)"
+            ),
+            "µs",
+            &lockbox_cpu,
+            "nginx PUT, same concurrency",
+            &nginx_cpu,
+            Target::Context,
+        ),
+        Row::versus(
+            format!(
+                "what no LockBox can shed, per upload: the broker's machine time per event (the bare publisher above) \
+                 plus the load generator's own CPU per request (measured beside nginx) ({total} per run)"
+            ),
+            "µs",
+            &unshed,
+            format!(
+                "the machine time 0.5× allows per upload: all {cores} cores for the time of two nginx uploads; \
+                 a ratio above 1 puts 0.5× out of reach in that run, whatever the service does"
+            ),
+            &budget,
             Target::Context,
         ),
     ])
