@@ -3,6 +3,7 @@
 //! - [`name`]: display-name cleaning.
 //! - `part`: the temp file of an upload in progress and the SHA-256 state over it.
 //! - `write`: appending one PATCH body, and finishing the upload on its last byte.
+//! - `hasher`: the body's SHA-256 on its own thread, beside the writer's.
 //! - `commit`: group commit of finished uploads (blobs and rows of several in one go).
 //! - `inline`: small files in one request, kept in the metadata database.
 //!
@@ -11,6 +12,7 @@
 //! is rebuilt from the temp file).
 
 mod commit;
+mod hasher;
 mod inline;
 pub mod name;
 mod part;

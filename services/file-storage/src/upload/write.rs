@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::{
     Session, UploadError, Uploads,
     commit::{Committed, Job},
+    hasher::{Hasher, Hashes},
     part,
 };
 use crate::meta::{Completion, FileRow, Finished, OutboxEvent, UploadRow};
@@ -151,9 +152,8 @@ impl Uploads {
             }
         };
         let before = hasher.clone();
-        let mut whole = hasher;
         // A chunk from offset 0 is the whole file so far: hash it once, not twice.
-        let mut chunk = (checksum.is_some() && offset > 0).then(Sha256::new);
+        let hashes = Hashes { whole: hasher, chunk: (checksum.is_some() && offset > 0).then(Sha256::new) };
 
         let file = tokio::fs::OpenOptions::new()
             .write(true)
@@ -166,6 +166,7 @@ impl Uploads {
             file.set_len(offset).await.map_err(UploadError::io("truncating an upload temp file"))?;
         }
         let writer = Writer::spawn(file.into_std().await, offset, disk);
+        let hasher = Hasher::spawn(hashes);
 
         let remaining = row.length - offset;
         let mut written = 0u64;
@@ -189,10 +190,7 @@ impl Uploads {
             if written + bytes.len() as u64 > remaining {
                 break Ended::TooLong;
             }
-            whole.update(&bytes);
-            if let Some(chunk) = chunk.as_mut() {
-                chunk.update(&bytes);
-            }
+            hasher.hash(bytes.clone()).await;
             written += bytes.len() as u64;
             self.metrics.bytes_received.inc_by(bytes.len() as u64);
             if !writer.write(bytes).await {
@@ -200,6 +198,7 @@ impl Uploads {
             }
         };
         let (out, wrote) = writer.finish().await?;
+        let Hashes { whole, mut chunk } = hasher.finish().await?;
         if let Err(e) = wrote {
             self.discard(out, offset, &mut session, before).await;
             return Err(UploadError::io("writing an upload temp file")(e));
