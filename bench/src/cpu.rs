@@ -18,7 +18,7 @@ pub struct Clock {
 /// CPU time spent between [`Clock::start`] and [`Clock::stop`].
 #[derive(Debug, Clone, Copy)]
 pub struct Spent {
-    /// Busy time of all cores together.
+    /// CPU time of every thread on the machine, together.
     pub machine: Duration,
     /// This process's user and system time.
     pub process: Duration,
@@ -35,7 +35,7 @@ impl Clock {
 }
 
 impl Spent {
-    /// Machine busy time per operation, in µs.
+    /// The machine's CPU time per operation, in µs.
     pub fn machine_us(&self, ops: usize) -> f64 {
         per_op_us(self.machine, ops)
     }

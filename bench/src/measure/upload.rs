@@ -262,8 +262,8 @@ pub async fn small(options: &Options) -> Result<Vec<Row>, BenchError> {
         ),
         Row::versus(
             format!(
-                "machine time per 4 KiB upload: busy time of all cores ÷ uploads, the load generator and every \
-                 server process (RabbitMQ too) included ({total} per run)"
+                "machine time per 4 KiB upload: CPU time of every thread on the machine ÷ uploads, the load \
+                 generator and every server process (RabbitMQ too) included ({total} per run)"
             ),
             "µs",
             &lockbox_cpu,
