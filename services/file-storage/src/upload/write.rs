@@ -47,7 +47,7 @@ enum Ended {
     WriteFailed,
 }
 
-/// Body chunks queued between the request task (which hashes) and the writer thread: enough
+/// Body chunks queued between the request task (which receives) and the writer thread: enough
 /// that receiving, hashing and writing overlap, few enough that memory stays flat whatever
 /// the file size (hyper hands over chunks of at most a few hundred KiB).
 const WRITE_QUEUE: usize = 16;
